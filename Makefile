@@ -1,0 +1,33 @@
+# `make run` and `make test` set everything up on a fresh machine (a virtual environment in
+# .venv with the project installed in editable mode), then run.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help run test lint bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)  ## run the default scenario (outputs/ under the scenario name)
+	$(BIN)/python -m sim.run $(ARGS)
+
+test: $(STAMP)  ## run the test suite and the linter
+	$(BIN)/ruff check sim tests experiments benchmarks
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)  ## ruff only
+	$(BIN)/ruff check sim tests experiments benchmarks
+
+bench: $(STAMP)  ## speed and scale benchmark (writes benchmarks/results/)
+	$(BIN)/python -m benchmarks.bench_model
+
+clean:  ## remove outputs and the virtual environment
+	rm -rf outputs multirun $(VENV)

@@ -1,0 +1,102 @@
+"""The typed configuration schema, and composing it from ``conf/`` with Hydra.
+
+``SimConfig`` is the structured-config schema behind ``conf/config.yaml``: one field per config
+group, each the params dataclass of its rule module. Hydra rejects unknown keys and wrong types
+while composing; :func:`to_params` then checks ranges and choices (``sim.params.validate``).
+The model never sees a ``DictConfig``: it takes a ``SimConfig``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hydra import compose, initialize_config_dir
+from hydra.core.config_store import ConfigStore
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sim.params import ConfigError, param, validate
+from sim.rules.boundaries import BoundariesParams
+from sim.rules.context import ContextParams
+from sim.rules.meetings import MeetingsParams
+from sim.rules.recruitment import RecruitmentParams
+from sim.rules.service_users import ServiceUsersParams
+from sim.rules.supervision import SupervisionParams
+from sim.rules.wellbeing import WellbeingParams
+from sim.rules.working_patterns import WorkingPatternsParams
+from sim.team import OrganisationParams, TeamParams
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+
+
+@dataclass
+class OutputParams:
+    record_interval_weeks: int = param(1, lo=1, hi=520, doc="weeks between time-series rows")
+    agent_interval_weeks: int = param(52, lo=1, hi=5200,
+                                      doc="weeks between per-agent snapshots (and the last week)")
+    dashboard: bool = param(True, doc="draw the dashboard PNG")
+    print_summary: bool = param(True, doc="print the summary table")
+
+
+@dataclass
+class SimConfig:
+    seed: int = param(42, lo=0, hi=2**63 - 1, doc="root seed of the run")
+    scenario_name: str = param("default", doc="label of the scenario preset")
+    organisation: OrganisationParams = field(default_factory=OrganisationParams)
+    team: TeamParams = field(default_factory=TeamParams)
+    recruitment: RecruitmentParams = field(default_factory=RecruitmentParams)
+    working_patterns: WorkingPatternsParams = field(default_factory=WorkingPatternsParams)
+    meetings: MeetingsParams = field(default_factory=MeetingsParams)
+    supervision: SupervisionParams = field(default_factory=SupervisionParams)
+    boundaries: BoundariesParams = field(default_factory=BoundariesParams)
+    wellbeing: WellbeingParams = field(default_factory=WellbeingParams)
+    service_users: ServiceUsersParams = field(default_factory=ServiceUsersParams)
+    context: ContextParams = field(default_factory=ContextParams)
+    output: OutputParams = field(default_factory=OutputParams)
+
+
+ConfigStore.instance().store(name="sim_schema", node=SimConfig)
+
+
+def to_params(cfg: DictConfig | dict[str, Any]) -> SimConfig:
+    """Turn a composed config into a validated ``SimConfig`` (raises ``ConfigError``)."""
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(SimConfig), cfg)
+        params = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as err:
+        raise _config_error(err) from None
+    validate(params)
+    return params
+
+
+def _config_error(err: OmegaConfBaseException) -> ConfigError:
+    """One clear message from an OmegaConf error: key, value and what is allowed."""
+    key = getattr(err, "full_key", None) or "?"
+    message = str(err).splitlines()[0]
+    if "not in" in message or "Could not override" in message or "Key '" in message:
+        parent = key.rsplit(".", 1)[0] if "." in key else ""
+        node = SimConfig()
+        for part in [p for p in parent.split(".") if p]:
+            node = getattr(node, part, None)
+        allowed = ", ".join(vars(node)) if node is not None and hasattr(node, "__dict__") else ""
+        return ConfigError(key, "(unknown key)", f"keys: {allowed}" if allowed else message)
+    return ConfigError(key, getattr(err, "value", None) if hasattr(err, "value") else "?",
+                       message)
+
+
+def load_config(overrides: list[str] | None = None) -> SimConfig:
+    """Compose ``conf/config.yaml`` with Hydra overrides and validate it.
+
+    Used by tests, notebooks and the pre-flight check of ``python -m sim.run``.
+    """
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            cfg = compose(config_name="config", overrides=list(overrides or []))
+    except OmegaConfBaseException as err:
+        raise _config_error(err) from None
+    except HydraException as err:
+        raise ConfigError("overrides", list(overrides or []), str(err).splitlines()[0]) from None
+    return to_params(cfg)

@@ -1,0 +1,169 @@
+"""Team outcomes per week, per-agent snapshots and the run summary.
+
+Names say what is measured and on what scale; the same names appear in tables, plots and the
+ODD (section 7.9). PW outcomes are NaN for a week in which a team has no PW in post.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.agents import PEER, PROFESSIONS, ROLE_NAMES
+from sim.rules.boundaries import team_belief, team_mean
+from sim.rules.meetings import mean_tie
+
+if TYPE_CHECKING:
+    from sim.model import PeerWorkModel
+
+#: Outcomes recorded per team and week, with their scale.
+TEAM_OUTCOMES = {
+    "pw_practice": "mean PW practice, 0 conventional .. 1 distinctive peer practice",
+    "staff_practice": "mean non-peer practice, same scale",
+    "distinctiveness": "pw_practice - staff_practice, -1..1",
+    "pw_dilution": "mean drop of PW practice below their anchor, 0..1",
+    "expectation_gap": "mean |PW expectation - staff mean belief about the role|, 0..1",
+    "pw_role_ambiguity": "mean PW role ambiguity, 0..1",
+    "consensus": "1 - spread of role beliefs in the team, 0..1",
+    "status_gap": "mean non-peer status - mean PW status, -1..1",
+    "pw_integration": "mean tie of PWs to colleagues, 0..1",
+    "pw_meeting_attendance": "share of PWs at this week's meeting, 0..1",
+    "staff_meeting_attendance": "share of non-peer staff at the meeting, 0..1",
+    "pw_confidence": "mean PW identity certainty, 0..1",
+    "pw_supported": "mean PW feeling supported, 0..1",
+    "pw_disempowerment": "mean PW moving average of being overruled, 0..1",
+    "pw_strain": "mean PW strain, >= 0",
+    "staff_strain": "mean non-peer strain, >= 0",
+    "pw_exits": "PWs who left this week, count",
+    "staff_exits": "non-peer staff and managers who left this week, count",
+    "pw_in_post": "PWs in post, count",
+    "pw_vacancies": "open PW posts, count",
+    "pw_valued_by_staff": "mean staff valuation of PWs, 0..1",
+    "pw_valued_by_users": "mean service-user valuation of their PW, 0..1",
+    "user_recovery": "mean service-user recovery/empowerment, 0..1",
+    "user_admissions": "admissions this week, count",
+    "boundary_events": "boundary-tension events this week, count",
+}
+
+
+def _mean(values: np.ndarray, members: np.ndarray) -> np.ndarray:
+    return team_mean(values, members)[:, 0]
+
+
+def team_outcomes(model: PeerWorkModel, consensus: np.ndarray,
+                  ambiguity: np.ndarray) -> dict[str, np.ndarray]:
+    """This week's outcomes, each an array over teams."""
+    wf, cl = model.workforce, model.caseload
+    peer, staff = wf.is_peer, wf.is_staff
+    nonpeer = staff & (wf.role != 0)
+    pw_practice, staff_practice = _mean(wf.practice, peer), _mean(wf.practice, staff)
+    belief = team_belief(wf)
+    pw_posts = wf.role == PEER
+    users_with_pw = (cl.peer_slot >= 0) & np.take_along_axis(
+        peer, np.maximum(cl.peer_slot, 0), axis=1)
+    return {
+        "pw_practice": pw_practice,
+        "staff_practice": staff_practice,
+        "distinctiveness": pw_practice - staff_practice,
+        "pw_dilution": _mean(np.maximum(wf.anchor - wf.practice, 0.0), peer),
+        "expectation_gap": _mean(np.abs(wf.expectation - belief), peer),
+        "pw_role_ambiguity": _mean(ambiguity, peer),
+        "consensus": consensus,
+        "status_gap": _mean(wf.status, nonpeer) - _mean(wf.status, peer),
+        "pw_integration": _mean(mean_tie(wf), peer),
+        "pw_meeting_attendance": _mean(wf.attends_meeting.astype(float), peer),
+        "staff_meeting_attendance": _mean(wf.attends_meeting.astype(float), nonpeer),
+        "pw_confidence": _mean(wf.confidence, peer),
+        "pw_supported": _mean(wf.supported, peer),
+        "pw_disempowerment": _mean(wf.disempowerment, peer),
+        "pw_strain": _mean(wf.strain, peer),
+        "staff_strain": _mean(wf.strain, nonpeer),
+        "pw_exits": (wf.exited & peer).sum(axis=1).astype(float),
+        "staff_exits": (wf.exited & staff).sum(axis=1).astype(float),
+        "pw_in_post": peer.sum(axis=1).astype(float),
+        "pw_vacancies": (pw_posts & ~wf.occupied).sum(axis=1).astype(float),
+        "pw_valued_by_staff": _mean(wf.staff_valuation, peer),
+        "pw_valued_by_users": _mean(cl.valuation, users_with_pw),
+        "user_recovery": cl.recovery.mean(axis=1),
+        "user_admissions": cl.admitted_now.sum(axis=1).astype(float),
+        "boundary_events": wf.boundary_event.sum(axis=1).astype(float),
+    }
+
+
+AGENT_COLUMNS = ("practice", "anchor", "role_belief", "expectation", "confidence", "status",
+                 "strain", "supported", "disempowerment", "tenure_weeks", "fte")
+
+
+class Recorder:
+    """Collects team outcomes every ``record_interval_weeks`` and agent snapshots."""
+
+    def __init__(self, model: PeerWorkModel) -> None:
+        self.model = model
+        self._weeks: list[int] = []
+        self._rows: list[dict[str, np.ndarray]] = []
+        self._agents: list[pd.DataFrame] = []
+        self._exits = {"pw_exits": 0.0, "staff_exits": 0.0}
+
+    def record(self, week: int, consensus: np.ndarray, ambiguity: np.ndarray) -> None:
+        out = self.model.params.output
+        last = week == self.model.params.organisation.horizon_weeks - 1
+        wf = self.model.workforce
+        self._exits["pw_exits"] += float((wf.exited & wf.is_peer).sum())
+        self._exits["staff_exits"] += float((wf.exited & wf.is_staff).sum())
+        if week % out.record_interval_weeks == 0 or last:
+            self._weeks.append(week)
+            self._rows.append(team_outcomes(self.model, consensus, ambiguity))
+        if week % out.agent_interval_weeks == 0 or last:
+            self._agents.append(self.agent_snapshot(week))
+
+    def agent_snapshot(self, week: int) -> pd.DataFrame:
+        """One row per person in post: identity, role and state."""
+        wf = self.model.workforce
+        team, slot = np.nonzero(wf.occupied)
+        columns = {"week": week, "team": team, "slot": slot,
+                   "agent_id": wf.agent_id[team, slot],
+                   "role": np.array(ROLE_NAMES)[wf.role[slot]],
+                   "profession": np.array(PROFESSIONS)[wf.profession[team, slot]]}
+        for name in AGENT_COLUMNS:
+            columns[name] = getattr(wf, name)[team, slot]
+        columns["mean_tie"] = mean_tie(wf)[team, slot]
+        return pd.DataFrame(columns)
+
+    def timeseries(self) -> pd.DataFrame:
+        """Tidy table: one row per recorded week and team."""
+        n_teams = self.model.params.organisation.n_teams
+        data: dict[str, np.ndarray] = {
+            "week": np.repeat(np.array(self._weeks, dtype=np.int64), n_teams),
+            "team": np.tile(np.arange(n_teams), len(self._weeks)),
+        }
+        for name in TEAM_OUTCOMES:
+            data[name] = np.concatenate([row[name] for row in self._rows]) if self._rows \
+                else np.array([])
+        return pd.DataFrame(data)
+
+    def agents(self) -> pd.DataFrame:
+        return pd.concat(self._agents, ignore_index=True) if self._agents else pd.DataFrame()
+
+    def summary(self) -> dict[str, float]:
+        """One row per run: end-of-run and whole-run means of every outcome, and turnover."""
+        ts = self.timeseries()
+        weekly = ts.groupby("week")[list(TEAM_OUTCOMES)].mean()
+        row: dict[str, float] = {}
+        for name in TEAM_OUTCOMES:
+            row[f"{name}_final"] = float(weekly[name].iloc[-1]) if len(weekly) else np.nan
+            row[f"{name}_mean"] = float(weekly[name].mean()) if len(weekly) else np.nan
+        years = self.model.week / 52.0
+        n_teams = self.model.params.organisation.n_teams
+        pw_posts = n_teams * int((self.model.workforce.role == PEER).sum())
+        staff_posts = n_teams * int((self.model.workforce.role != PEER).sum())
+        row["pw_turnover_per_year"] = (self._exits["pw_exits"] / (pw_posts * years)
+                                       if pw_posts and years else np.nan)
+        row["staff_turnover_per_year"] = self._exits["staff_exits"] / (staff_posts * years) \
+            if years else np.nan
+        cl = self.model.caseload
+        row["user_admissions_per_year"] = float(cl.admissions.mean() / years) if years \
+            else np.nan
+        row["weeks"] = float(self.model.week)
+        return row

@@ -1,0 +1,167 @@
+"""The Peer Worker adoption model: builds the organisation and runs the weekly schedule."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from sim import metrics
+from sim.agents import (
+    MANAGER,
+    NONPEER,
+    PEER,
+    Caseload,
+    PeerWorker,
+    ServiceUser,
+    StaffMember,
+    Workforce,
+)
+from sim.config import SimConfig
+from sim.rules import (
+    boundaries,
+    context,
+    meetings,
+    recruitment,
+    service_users,
+    supervision,
+    wellbeing,
+    working_patterns,
+)
+
+#: One random stream per rule family, spawned from the run's seed, so a new draw in one family
+#: does not shift the draws of another and scenarios share common random numbers.
+STREAMS = ("recruitment", "working_patterns", "meetings", "boundaries", "wellbeing",
+           "service_users")
+
+
+class PeerWorkModel(mesa.Model):
+    """An organisation of mental health teams into which Peer Workers are introduced.
+
+    One step is one week. The order of a week (mirrored in ODD section 3):
+
+    1. Recruitment: vacancies whose delay has run out are filled.
+    2. Presence: sickness is drawn, then each person's working days and meeting attendance.
+    3. Meeting: status from speaking turns, role beliefs converge, ties grow or fade.
+    4. Supervision and training, and the peer network if there is one.
+    5. Everyday influence on practice between colleagues who share days.
+    6. Anchoring: everyone is pulled back toward the practice they brought.
+    7. Boundary enforcement: practice beyond the allowed limit may be pulled back.
+    8. Identity: PW confidence moves with validation, mismatch and consensus.
+    9. Strain accumulates with load and is relieved by support.
+    10. Service users: contacts, recovery, admissions, relationships and valuation.
+    11. Leaving: people leave by the exit hazard; their posts become vacancies.
+    12. Recording: team outcomes for the week.
+    """
+
+    def __init__(self, params: SimConfig | None = None, seed: int | None = None) -> None:
+        params = params or SimConfig()
+        seed = params.seed if seed is None else seed
+        seeds = np.random.SeedSequence(seed)
+        super().__init__(rng=np.random.default_rng(seeds))
+        self.params = params
+        self.seed_value = seed
+        self.streams = {name: np.random.default_rng(child)
+                        for name, child in zip(STREAMS, seeds.spawn(len(STREAMS)), strict=False)}
+        team = params.team
+        n_teams = params.organisation.n_teams
+        roles = np.array([MANAGER] + [NONPEER] * team.n_nonpeer_staff
+                         + [PEER] * team.n_peer_workers)
+        self.workforce = Workforce(role=roles, n_teams=n_teams)
+        self.caseload = Caseload(n_teams=n_teams, size=team.caseload)
+        self._agent_at = np.empty(self.workforce.occupied.shape, dtype=object)
+        self.strictness = params.context.sector_value(params.context.boundary_strictness)
+        self.week = 0
+
+        self._hire(np.ones(self.workforce.occupied.shape, dtype=bool))
+        recruitment.align_team_to_role_description(self.workforce, params.recruitment)
+        supervision.train_whole_team(self.workforce, params.supervision)
+        service_users.initialise(self.caseload, params.service_users, self.streams["service_users"])
+        service_users.assign_peer_workers(self.caseload, np.nonzero(roles == PEER)[0])
+        self.users = [ServiceUser(self, t, u) for t in range(n_teams) for u in
+                      range(team.caseload)]
+        self.recorder = metrics.Recorder(self)
+
+    def _hire(self, mask: np.ndarray) -> None:
+        """Fill the slots in ``mask`` and give each new person a Mesa agent."""
+        p = self.params
+        recruitment.hire(self.workforce, mask, p.team, p.recruitment, p.working_patterns,
+                         p.context, p.meetings.meeting_days, self.streams["recruitment"])
+        wf = self.workforce
+        wf.training_sessions_left[mask & (wf.role == PEER)] = p.supervision.training_sessions
+        for t, s in zip(*np.nonzero(mask), strict=False):
+            agent_type = PeerWorker if wf.role[s] == PEER else StaffMember
+            agent = agent_type(self, int(t), int(s))
+            self._agent_at[t, s] = agent
+            wf.agent_id[t, s] = agent.unique_id
+
+    def _leave(self, leavers: np.ndarray) -> None:
+        """Leavers' agents are removed and their posts become vacancies."""
+        for agent in self._agent_at[leavers]:
+            agent.remove()
+        self._agent_at[leavers] = None
+        service_users.forget_peer_worker(self.caseload, leavers & (self.workforce.role == PEER))
+        recruitment.open_vacancies(self.workforce, leavers, self.params.recruitment)
+
+    def step(self) -> None:
+        """One week, in the order listed in the class docstring."""
+        p, wf, rng = self.params, self.workforce, self.streams
+        meeting_days = p.meetings.meeting_days
+        # 1. Recruitment
+        due = recruitment.due_vacancies(wf)
+        if due.any():
+            self._hire(due)
+        # 2. Presence
+        wellbeing.draw_sickness(wf, p.wellbeing, rng["wellbeing"])
+        working_patterns.weekly_presence(wf, p.working_patterns, meeting_days,
+                                         rng["working_patterns"])
+        # 3. Meeting
+        meetings.hold_meeting(wf, p.meetings, rng["meetings"])
+        boundaries.converge_beliefs(wf, p.boundaries, p.recruitment.role_description)
+        meetings.update_ties(wf, p.meetings)
+        # 4. Supervision, training, peer network
+        session_support = supervision.supervise(wf, self.week, p.supervision)
+        supervision.train(wf, p.supervision)
+        network_support = context.peer_network_meeting(wf, self.week, p.context)
+        # 5.-7. Practice: everyday influence, anchoring, boundary enforcement
+        boundaries.everyday_influence(wf, p.boundaries)
+        boundaries.anchor(wf, p.boundaries)
+        boundaries.enforce_boundaries(wf, p.boundaries, self.strictness, p.supervision.norm,
+                                      rng["boundaries"])
+        self._clip_state()
+        # 8. Identity
+        team_consensus = boundaries.consensus(wf)
+        user_relationship = service_users.mean_by_peer_slot(self.caseload, wf,
+                                                            self.caseload.relationship)
+        validation = boundaries.validation(wf, p.team.manager_champion_effort, user_relationship)
+        boundaries.update_identity(wf, p.boundaries, validation, team_consensus)
+        # 9. Strain
+        ties = meetings.mean_tie(wf)
+        ambiguity = wellbeing.ambiguity(wf, boundaries.team_belief(wf), team_consensus)
+        support = wellbeing.weekly_support(wf, p.wellbeing, session_support + network_support,
+                                           ties, p.team.manager_champion_effort)
+        demand = wellbeing.workload(wf, self.caseload.size, p.wellbeing)
+        wellbeing.accumulate_strain(wf, p.wellbeing, demand, ambiguity, 1.0 - ties, support)
+        # 10. Service users
+        service_users.weekly_contacts(self.caseload, wf, p.service_users, rng["service_users"])
+        service_users.update_valuation(self.caseload, wf, p.service_users)
+        # 11. Leaving
+        leavers = wellbeing.draw_leavers(wf, p.wellbeing, rng["wellbeing"])
+        wf.tenure_weeks[wf.occupied] += 1
+        # 12. Recording (before leavers' posts are emptied, so their exit is counted)
+        self.recorder.record(self.week, team_consensus, ambiguity)
+        if leavers.any():
+            self._leave(leavers)
+        self.week += 1
+        if self.week >= p.organisation.horizon_weeks:
+            self.running = False
+
+    def _clip_state(self) -> None:
+        wf = self.workforce
+        for name in ("practice", "role_belief", "expectation", "confidence", "status"):
+            np.clip(getattr(wf, name), 0.0, 1.0, out=getattr(wf, name))
+
+    def run(self) -> PeerWorkModel:
+        """Run to the horizon and return the model (its tables are on ``self.recorder``)."""
+        while self.running:
+            self.step()
+        return self

@@ -1,0 +1,88 @@
+"""Writing a run's outputs so that a crash never leaves a half-written file.
+
+Every file is written to a temporary name in the same folder and renamed into place
+(``os.replace`` is atomic on one file system); the manifest is written last, so a folder with a
+manifest is a complete run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "matplotlib", "hydra-core", "omegaconf")
+
+
+@contextmanager
+def atomic_path(path: Path):
+    """Yield a temporary path beside ``path``; rename it into place only on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_atomic(path: Path, writer: Callable[[Path], Any]) -> Path:
+    """Call ``writer(tmp_path)`` and move the result to ``path``."""
+    with atomic_path(path) as tmp:
+        writer(tmp)
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    return write_atomic(path, lambda tmp: tmp.write_text(text))
+
+
+def write_parquet(path: Path, table: pd.DataFrame) -> Path:
+    return write_atomic(path, lambda tmp: table.to_parquet(tmp, index=False))
+
+
+def git_revision() -> str:
+    """The project's git commit (with ``-dirty`` if changed), or ``unknown``."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                             text=True, check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True, timeout=10).stdout
+        return rev + ("-dirty" if dirty.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_manifest(out_dir: Path, files: list[Path], **fields: Any) -> Path:
+    """Provenance of a run: seed, versions, git revision, times, and each file's checksum."""
+    manifest = {**fields, "packages": package_versions(), "git_revision": git_revision(),
+                "files": {p.name: {"bytes": p.stat().st_size, "sha256": sha256(p)}
+                          for p in files}}
+    return write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2, default=str))

@@ -1,0 +1,110 @@
+"""Declaring parameters once: default, allowed range or choices, and where the default comes from.
+
+Every rule module describes its parameters as a dataclass whose fields are built with
+:func:`param`. The same declaration serves three purposes:
+
+* Hydra/OmegaConf use the dataclass as a structured-config schema (unknown keys and wrong
+  types fail at composition time);
+* :func:`validate` checks ranges and choices and raises one :class:`ConfigError` naming the
+  key, the value and what is allowed;
+* ``source`` feeds the ODD's parameter tables (evidence, "assumption" or "calibrated").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A configuration value is not allowed. The message names key, value and what is allowed."""
+
+    def __init__(self, key: str, value: Any, allowed: str) -> None:
+        self.key, self.value, self.allowed = key, value, allowed
+        super().__init__(f"invalid config value {key}={value!r}: allowed {allowed}")
+
+
+def param(
+    default: Any,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: Sequence[str] | None = None,
+    source: str = "assumption",
+    doc: str = "",
+) -> Any:
+    """A dataclass field with its allowed range (inclusive) or choices and its evidence source."""
+    metadata = {"lo": lo, "hi": hi, "choices": tuple(choices) if choices else None,
+                "source": source, "doc": doc}
+    if isinstance(default, (list, dict)):
+        return dataclasses.field(default_factory=lambda: type(default)(default), metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def _allowed(meta: dict[str, Any]) -> str:
+    if meta.get("choices"):
+        return "one of " + ", ".join(meta["choices"])
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None and hi is not None:
+        return f"a number in [{lo}, {hi}]"
+    if lo is not None:
+        return f"a number >= {lo}"
+    return f"a number <= {hi}"
+
+
+def _check_scalar(key: str, value: Any, meta: dict[str, Any]) -> None:
+    if meta.get("choices"):
+        if value not in meta["choices"]:
+            raise ConfigError(key, value, _allowed(meta))
+        return
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is None and hi is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise ConfigError(key, value, _allowed(meta))
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(key, value, _allowed(meta))
+
+
+def validate(obj: Any, prefix: str = "") -> None:
+    """Check every field of a (nested) params dataclass against its declared range or choices.
+
+    Lists and dict values are checked element by element against the field's range.
+    Raises :class:`ConfigError` for the first bad value, with its full dotted key.
+    """
+    for f in dataclasses.fields(obj):
+        key = f"{prefix}{f.name}"
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            validate(value, key + ".")
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                _check_scalar(f"{key}.{name}", item, f.metadata)
+        elif isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                _check_scalar(f"{key}[{i}]", item, f.metadata)
+        else:
+            _check_scalar(key, value, f.metadata)
+    check = getattr(obj, "check", None)
+    if callable(check):
+        check(prefix)
+
+
+def describe(obj_type: type, prefix: str = "") -> list[dict[str, Any]]:
+    """Rows of (key, default, allowed, source, doc) for documentation tables."""
+    rows: list[dict[str, Any]] = []
+    for f in dataclasses.fields(obj_type):
+        key = f"{prefix}{f.name}"
+        if f.default_factory is not dataclasses.MISSING and dataclasses.is_dataclass(
+            f.default_factory
+        ):
+            rows += describe(f.default_factory, key + ".")
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        meta = f.metadata
+        allowed = _allowed(meta) if (meta.get("choices") or meta.get("lo") is not None
+                                     or meta.get("hi") is not None) else ""
+        rows.append({"key": key, "default": default, "allowed": allowed,
+                     "source": meta.get("source", ""), "doc": meta.get("doc", "")})
+    return rows

@@ -1,0 +1,164 @@
+"""Recruitment: who becomes a PW and what they and the team expect of the role (ODD 7.1).
+
+Gillard et al. 2013, finding 1: without a formal process (co-produced role description, lived
+experience as an essential criterion, a peer on the panel) the PW and the team can expect
+different things of the role from the moment of selection. Here a formal process sets the
+new PW's expectation close to the written role description and moves the team's beliefs part
+of the way toward it; informal selection (staff nominating a service user they know) gives
+wide PW expectations and leaves the team's beliefs where culture put them. Entrants' spread
+follows Harrison & Carroll (1991): selectivity sets the spread of newcomers.
+
+Vacancies (PWs or staff) are refilled through the same rule after a delay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.agents import MANAGER, PEER, PROFESSIONS, Workforce
+from sim.params import param
+from sim.rules.boundaries import team_mean
+from sim.rules.context import ContextParams
+from sim.rules.working_patterns import WorkingPatternsParams, contract_days
+from sim.team import TeamParams
+
+
+@dataclass
+class RecruitmentParams:
+    process: str = param("formal", choices=("formal", "informal"),
+                         source="Gillard 2013 finding 1")
+    same_service: bool = param(True, source="Gillard 2013: every PW came from their service")
+    role_description: float = param(
+        0.75, lo=0.0, hi=1.0, doc="role belief written into a formal role description")
+    formal_expectation_sd: float = param(
+        0.05, lo=0.0, hi=0.5, doc="spread of PW expectations after a formal process")
+    informal_expectation: float = param(
+        0.8, lo=0.0, hi=1.0, doc="mean expectation of an informally chosen PW")
+    informal_expectation_sd: float = param(
+        0.15, lo=0.0, hi=0.5, doc="spread of PW expectations after informal selection")
+    formal_team_alignment: float = param(
+        0.5, lo=0.0, hi=1.0,
+        doc="share of the way a formal process moves team beliefs to the role description")
+    anchor: float = param(0.8, lo=0.0, hi=1.0, doc="mean lived-experience anchor of new PWs")
+    anchor_sd: float = param(0.08, lo=0.0, hi=0.5, doc="spread of PW anchors")
+    confidence_at_hire: float = param(0.5, lo=0.0, hi=1.0, doc="PW identity certainty at hire")
+    formal_confidence_bonus: float = param(
+        0.1, lo=0.0, hi=1.0, doc="extra certainty from a clear, formally agreed role")
+    known_tie: float = param(
+        0.3, lo=0.0, hi=1.0, doc="initial tie of a same-service PW to staff who know them")
+    new_tie: float = param(0.05, lo=0.0, hi=1.0, doc="initial tie between strangers")
+    former_user_status_penalty: float = param(
+        0.05, lo=0.0, hi=1.0, doc="status a same-service PW loses as a former service user")
+    refill_delay_weeks: int = param(12, lo=0, hi=156, doc="weeks a vacancy stays open")
+
+
+def _clip(x: np.ndarray) -> np.ndarray:
+    return np.clip(x, 0.0, 1.0)
+
+
+def expectation_draw(params: RecruitmentParams, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Expectations of n new PWs: narrow around the role description if formal, wide if not."""
+    if params.process == "formal":
+        return _clip(rng.normal(params.role_description, params.formal_expectation_sd, n))
+    return _clip(rng.normal(params.informal_expectation, params.informal_expectation_sd, n))
+
+
+def hire(
+    workforce: Workforce,
+    mask: np.ndarray,
+    team: TeamParams,
+    params: RecruitmentParams,
+    working: WorkingPatternsParams,
+    context: ContextParams,
+    meeting_days: list[int],
+    rng: np.random.Generator,
+) -> None:
+    """Fill the slots in ``mask`` (teams, slots) with new people, PWs or staff by slot role."""
+    wf = workforce
+    peer = mask & (wf.role == PEER)
+    staff = mask & (wf.role != PEER)
+    n_peer, n_staff = int(peer.sum()), int(staff.sum())
+
+    # Non-peer staff and managers: practice and beliefs from the sector's culture.
+    mix = np.array([team.profession_mix.get(p, 0.0) for p in PROFESSIONS[1:-1]])
+    drawn = 1 + rng.choice(len(mix), size=n_staff, p=mix / mix.sum())
+    wf.profession[staff] = np.where(wf.role[np.nonzero(staff)[1]] == MANAGER, 0, drawn)
+    wf.practice[staff] = _clip(rng.normal(context.sector_value(context.staff_practice),
+                                          context.staff_practice_sd, n_staff))
+    wf.anchor[staff] = wf.practice[staff]
+    team_belief = team_mean(wf.role_belief, wf.is_staff)[:, 0]
+    culture_belief = rng.normal(context.sector_value(context.staff_role_belief),
+                                context.staff_role_belief_sd, n_staff)
+    # Newcomers to an established team take its current belief; at start-up, the culture's.
+    prior = team_belief[np.nonzero(staff)[0]]
+    wf.role_belief[staff] = _clip(np.where(np.isnan(prior), culture_belief, prior))
+    wf.expectation[staff] = wf.role_belief[staff]
+    wf.confidence[staff] = team.staff_confidence
+    wf.fte[staff] = 1.0
+    wf.paid[staff] = True
+    wf.flexible_days[staff] = False
+
+    # PWs: lived-experience anchor, expectation set by the recruitment process.
+    wf.profession[peer] = len(PROFESSIONS) - 1
+    wf.anchor[peer] = _clip(rng.normal(params.anchor, params.anchor_sd, n_peer))
+    wf.practice[peer] = wf.anchor[peer]
+    wf.expectation[peer] = expectation_draw(params, n_peer, rng)
+    wf.role_belief[peer] = wf.expectation[peer]
+    formal = params.process == "formal"
+    wf.confidence[peer] = params.confidence_at_hire + formal * params.formal_confidence_bonus
+    wf.fte[peer] = working.effective_fte
+    wf.paid[peer] = working.paid
+    wf.flexible_days[peer] = working.days == "flexible"
+
+    status = np.array([team.external_status[p] for p in PROFESSIONS])[wf.profession]
+    if params.same_service:
+        status = np.where(peer, status - params.former_user_status_penalty, status)
+    wf.external_status[mask] = _clip(status)[mask]
+    wf.status[mask] = wf.external_status[mask]
+    wf.fixed_days[mask] = contract_days(wf.fte[mask], working.aligned_with_meeting,
+                                        meeting_days, rng)
+    for name in ("strain", "disempowerment", "supported"):
+        getattr(wf, name)[mask] = 0.0
+    wf.staff_valuation[mask] = 0.5  # neutral until staff have worked with the PW
+    wf.tenure_weeks[mask] = 0
+    wf.occupied[mask] = True
+    wf.vacancy_weeks[mask] = 0
+
+    # Ties: a same-service PW is already known to the staff who cared for them.
+    t_idx, s_idx = np.nonzero(mask)
+    first_tie = np.where((wf.role[s_idx] == PEER) & params.same_service,
+                         params.known_tie, params.new_tie)
+    wf.ties[t_idx, s_idx, :] = first_tie[:, None] * wf.occupied[t_idx]
+    wf.ties[t_idx, :, s_idx] = wf.ties[t_idx, s_idx, :]
+    wf.ties[t_idx, s_idx, s_idx] = 0.0
+
+
+def align_team_to_role_description(workforce: Workforce, params: RecruitmentParams) -> None:
+    """A formal process (co-produced description, panel) moves team beliefs toward it."""
+    if params.process != "formal":
+        return
+    staff = workforce.is_staff
+    shift = params.formal_team_alignment * (params.role_description - workforce.role_belief)
+    workforce.role_belief += np.where(staff, shift, 0.0)
+    workforce.expectation[staff] = workforce.role_belief[staff]
+
+
+def due_vacancies(workforce: Workforce) -> np.ndarray:
+    """Count down open vacancies; return the (teams, slots) mask of those due to be filled."""
+    vacant = ~workforce.occupied
+    workforce.vacancy_weeks[vacant] -= 1
+    return vacant & (workforce.vacancy_weeks <= 0)
+
+
+def open_vacancies(workforce: Workforce, leavers: np.ndarray, params: RecruitmentParams) -> None:
+    """Leavers free their slot; it stays open for the refill delay."""
+    wf = workforce
+    wf.occupied[leavers] = False
+    wf.agent_id[leavers] = -1
+    wf.vacancy_weeks[leavers] = params.refill_delay_weeks
+    t_idx, s_idx = np.nonzero(leavers)
+    wf.ties[t_idx, s_idx, :] = 0.0
+    wf.ties[t_idx, :, s_idx] = 0.0
+

@@ -1,0 +1,126 @@
+"""Supervision and training: socialisation toward a supervisor's and a course's norm (ODD 7.4).
+
+Gillard et al. 2013, finding 3: supervision and training that keep protective practice
+boundaries can stop a distinctive body of peer practice from emerging; Holley et al. 2015: risk-
+focused protection limited PWs' use of lived experience; Alberta & Ploski 2014: clinician
+supervision and clinical training in treatment organisations (co-optation). Rule (March 1991):
+at each supervision session a PW's practice moves toward the supervisor's norm by a fraction,
+a pull weakened by the PW's confidence; training sessions do the same toward their content.
+A clinical supervisor with protective, professionally defined boundaries holds a low norm, a
+peer supervisor a high one, mixed in between. Supervision also renegotiates the PW's
+expectations toward what the team believes, and gives support (mentoring supervision predicts
+job satisfaction; 2021 survey). Non-peer staff have routine supervision that gives support
+on the same terms. Optional whole-team training moves staff beliefs about the role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.agents import Workforce
+from sim.params import param
+from sim.rules.boundaries import team_belief
+
+SUPERVISORS = ("clinical", "mixed", "peer")
+TRAINING = ("conventional", "peer")
+
+
+@dataclass
+class SupervisionParams:
+    supervisor: str = param("clinical", choices=SUPERVISORS,
+                            source="Gillard 2013 site table; Alberta & Ploski 2014")
+    interval_weeks: int = param(4, lo=1, hi=52,
+                                source="Gillard 2013: regular formal supervision (monthly "
+                                "assumed)", doc="weeks between PW supervision sessions")
+    boundary_focus: str = param("protective", choices=("protective", "personal"),
+                                source="Gillard 2013 finding 3; Holley 2015",
+                                doc="boundaries professionally defined or personally defined")
+    supervisor_norm: dict[str, float] = param(
+        {"clinical": 0.3, "mixed": 0.55, "peer": 0.85}, lo=0.0, hi=1.0,
+        doc="practice each supervisor type holds as the norm")
+    protective_shift: float = param(
+        -0.15, lo=-1.0, hi=1.0, doc="norm shift when boundaries are protective")
+    personal_shift: float = param(
+        0.05, lo=-1.0, hi=1.0, doc="norm shift when boundaries are personally defined")
+    socialisation_rate: float = param(
+        0.15, lo=0.0, hi=1.0, source="March 1991 p1 (value assumption)",
+        doc="share of the way to the norm per session at zero confidence")
+    confidence_shield: float = param(
+        0.6, lo=0.0, hi=1.0, doc="how much confidence protects practice from the pull")
+    renegotiation_rate: float = param(
+        0.1, lo=0.0, hi=1.0, doc="share of the way expectations move to the team's per session")
+    support: dict[str, float] = param(
+        {"clinical": 0.5, "mixed": 0.65, "peer": 0.75}, lo=0.0, hi=1.0,
+        source="2021 survey: mentoring supervision predicts job satisfaction",
+        doc="support felt from a session, by supervisor type")
+    validation: dict[str, float] = param(
+        {"clinical": 0.0, "mixed": 0.02, "peer": 0.04}, lo=0.0, hi=1.0,
+        doc="confidence gain per session, times (1 - confidence)")
+    staff_support: float = param(
+        0.5, lo=0.0, hi=1.0, doc="support felt by non-peer staff from their routine supervision")
+    training_content: str = param("conventional", choices=TRAINING,
+                                  source="Gillard 2013 finding 3; Alberta & Ploski 2014")
+    training_sessions: int = param(8, lo=0, hi=100,
+                                   source="Gillard 2013 site table: 7-8 sessions")
+    training_norm: dict[str, float] = param(
+        {"conventional": 0.25, "peer": 0.85}, lo=0.0, hi=1.0,
+        doc="practice each kind of training teaches")
+    training_rate: float = param(
+        0.05, lo=0.0, hi=1.0, doc="share of the way to the training norm per session")
+    whole_team_training: bool = param(False, doc="staff are trained about the PW role at start")
+    team_training_effect: float = param(
+        0.3, lo=0.0, hi=1.0, doc="share of the way whole-team training moves staff beliefs to "
+        "the peer training norm")
+
+    @property
+    def norm(self) -> float:
+        """The practice this supervision arrangement socialises toward."""
+        shift = self.protective_shift if self.boundary_focus == "protective" \
+            else self.personal_shift
+        return float(np.clip(self.supervisor_norm[self.supervisor] + shift, 0.0, 1.0))
+
+
+def _socialise(workforce: Workforce, who: np.ndarray, norm: float, rate: float,
+               shield: float) -> None:
+    wf = workforce
+    pull = rate * (1 - shield * wf.confidence) * (norm - wf.practice)
+    wf.practice += np.where(who, pull, 0.0)
+
+
+def supervise(workforce: Workforce, week: int, params: SupervisionParams) -> np.ndarray:
+    """Hold due supervision sessions; return the support each slot felt from supervision."""
+    wf = workforce
+    present = wf.present_days.any(axis=-1)
+    due = week % params.interval_weeks == 0
+    wf.supervised = wf.is_peer & present & due
+    _socialise(wf, wf.supervised, params.norm, params.socialisation_rate, params.confidence_shield)
+    staff = wf.is_staff
+    belief = team_belief(wf)
+    belief = np.where(np.isnan(belief), wf.expectation, belief)
+    wf.expectation += np.where(wf.supervised, params.renegotiation_rate *
+                               (belief - wf.expectation), 0.0)
+    wf.confidence += np.where(wf.supervised, params.validation[params.supervisor] *
+                              (1 - wf.confidence), 0.0)
+    staff_supervised = staff & present & due
+    support = np.where(wf.supervised, params.support[params.supervisor], 0.0)
+    return np.where(staff_supervised, params.staff_support, support)
+
+
+def train(workforce: Workforce, params: SupervisionParams) -> None:
+    """One training session a week for PWs who still have sessions left of their course."""
+    wf = workforce
+    learning = wf.is_peer & (wf.training_sessions_left > 0) & wf.present_days.any(axis=-1)
+    _socialise(wf, learning, params.training_norm[params.training_content],
+               params.training_rate, params.confidence_shield)
+    wf.training_sessions_left[learning] -= 1
+
+
+def train_whole_team(workforce: Workforce, params: SupervisionParams) -> None:
+    """Whole-team training about the role moves staff beliefs toward peer practice."""
+    if not params.whole_team_training:
+        return
+    staff = workforce.is_staff
+    shift = params.team_training_effect * (params.training_norm["peer"] - workforce.role_belief)
+    workforce.role_belief += np.where(staff, shift, 0.0)

@@ -1,0 +1,130 @@
+"""Wellbeing and retention: strain, sickness absence and leaving (ODD 7.6).
+
+Strain accumulates with demand and is relieved by support, with recovery slowing as strain
+rises (Homer 1985's burnout loop). Sources of strain here: workload per contracted hour, role
+ambiguity (role clarity predicts less emotional exhaustion; 2021 survey), mismatch between
+practice and the person's own anchor, and exclusion (weak ties). The weekly chance of leaving
+grows with strain and with drift below one's anchor (being given tasks outside the role: OR
+2.91 for intent to leave, Lombardi et al. 2025; Bhatt's cultural-carriers turnover), and is
+higher without pay (meeting financial needs OR 0.58). The rule is the same for every staff
+type: three studies found no systematic difference in burnout or intent to leave between peer
+and non-peer staff, so any difference must come from the inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.agents import Workforce
+from sim.params import param
+
+
+@dataclass
+class WellbeingParams:
+    demand_weight: float = param(0.06, lo=0.0, hi=1.0, doc="weekly strain per unit workload")
+    ambiguity_weight: float = param(0.1, lo=0.0, hi=1.0, doc="weekly strain per unit ambiguity")
+    mismatch_weight: float = param(0.1, lo=0.0, hi=1.0,
+                                   doc="weekly strain per unit distance from one's anchor")
+    exclusion_weight: float = param(0.05, lo=0.0, hi=1.0,
+                                    doc="weekly strain per unit exclusion (1 - mean tie)")
+    recovery_rate: float = param(0.5, lo=0.0, hi=5.0, doc="weekly share of strain relieved per "
+                                 "unit support at low strain", source="Homer 1985 (value "
+                                 "assumption)")
+    recovery_slowing: float = param(1.0, lo=0.0, hi=10.0, source="Homer 1985",
+                                    doc="how fast recovery slows as strain rises")
+    baseline_support: float = param(0.3, lo=0.0, hi=1.0,
+                                    doc="support everyone has from ordinary working life")
+    tie_support_weight: float = param(0.2, lo=0.0, hi=1.0,
+                                      doc="support felt per unit mean tie to colleagues")
+    champion_support_weight: float = param(
+        0.2, lo=0.0, hi=1.0, doc="support a PW feels per unit of the manager's championing")
+    support_memory: float = param(0.1, lo=0.0, hi=1.0,
+                                  doc="weight of this week in feeling supported")
+    caseload_per_fte: float = param(
+        4.0, lo=0.1, hi=500.0, doc="modelled service users per team FTE at workload 1 (the "
+        "default team: 40 users, 9.8 FTE)")
+    sickness_base: float = param(0.01, lo=0.0, hi=1.0, doc="weekly chance of a sick week",
+                                 source="assumption (NHS sickness absence ~4-5%)")
+    sickness_per_strain: float = param(0.03, lo=0.0, hi=1.0,
+                                       doc="extra weekly chance of a sick week per unit strain")
+    exit_base: float = param(0.0025, lo=0.0, hi=1.0,
+                             source="assumption (UK PW turnover not found; ~12%/year)",
+                             doc="weekly hazard of leaving at no strain")
+    exit_per_strain: float = param(0.004, lo=0.0, hi=1.0,
+                                   source="Lombardi 2025 burnout OR 1.54 (calibrated)",
+                                   doc="extra weekly hazard per unit strain")
+    exit_per_drift: float = param(0.015, lo=0.0, hi=1.0,
+                                  source="Lombardi 2025 tasks outside role OR 2.91 (calibrated)",
+                                  doc="extra weekly hazard per unit of practice below anchor")
+    unpaid_exit_multiplier: float = param(
+        1.7, lo=1.0, hi=10.0, source="Lombardi 2025 financial needs OR 0.58 (1/0.58)",
+        doc="hazard multiplier for unpaid posts")
+
+
+def ambiguity(workforce: Workforce, team_belief: np.ndarray,
+              team_consensus: np.ndarray) -> np.ndarray:
+    """(teams, slots) role ambiguity: low consensus plus own expectation vs the team's view."""
+    gap = np.abs(workforce.expectation - np.where(np.isnan(team_belief), workforce.expectation,
+                                                  team_belief))
+    return np.clip(0.5 * (1.0 - team_consensus[:, None]) + 0.5 * gap, 0.0, 1.0)
+
+
+def workload(workforce: Workforce, caseload_size: int, params: WellbeingParams) -> np.ndarray:
+    """(teams, slots) demand: the team's caseload shared by the team's FTE, per reference load."""
+    wf = workforce
+    team_fte = np.where(wf.occupied, wf.fte, 0.0).sum(axis=1, keepdims=True)
+    per_fte = caseload_size / np.maximum(team_fte, 1e-9)
+    return np.broadcast_to(per_fte / params.caseload_per_fte, wf.fte.shape)
+
+
+def weekly_support(workforce: Workforce, params: WellbeingParams, received: np.ndarray,
+                   mean_tie: np.ndarray, champion_effort: float) -> np.ndarray:
+    """(teams, slots) support felt this week: ordinary working life, supervision or peer
+    network sessions (``received``), colleagues, and a manager championing the PW role."""
+    champion = params.champion_support_weight * champion_effort * workforce.is_peer
+    return np.clip(params.baseline_support + received + params.tie_support_weight * mean_tie
+                   + champion, 0.0, 1.0)
+
+
+def accumulate_strain(workforce: Workforce, params: WellbeingParams, demand: np.ndarray,
+                      role_ambiguity: np.ndarray, exclusion: np.ndarray,
+                      support: np.ndarray) -> None:
+    """Homer's loop: strain += load - recovery; recovery is a support-driven share of strain
+    that shrinks as strain rises, so high load with little support runs away (burnout) and
+    otherwise strain settles where load equals recovery."""
+    wf = workforce
+    m = params.support_memory
+    wf.supported += np.where(wf.occupied, m * (support - wf.supported), 0.0)
+    load = (params.demand_weight * demand + params.ambiguity_weight * role_ambiguity
+            + params.mismatch_weight * np.abs(wf.practice - wf.anchor)
+            + params.exclusion_weight * exclusion)
+    relief = params.recovery_rate * wf.supported * wf.strain / (
+        1.0 + params.recovery_slowing * wf.strain)
+    wf.strain = np.where(wf.occupied, np.maximum(wf.strain + load - relief, 0.0), 0.0)
+
+
+def draw_sickness(workforce: Workforce, params: WellbeingParams,
+                  rng: np.random.Generator) -> None:
+    """Who is off sick this whole week."""
+    wf = workforce
+    chance = params.sickness_base + params.sickness_per_strain * wf.strain
+    wf.sick = wf.occupied & (rng.random(wf.strain.shape) < chance)
+
+
+def exit_hazard(workforce: Workforce, params: WellbeingParams) -> np.ndarray:
+    """(teams, slots) weekly hazard of leaving; the same rule for every staff type."""
+    wf = workforce
+    drift = np.maximum(wf.anchor - wf.practice, 0.0)
+    hazard = params.exit_base + params.exit_per_strain * wf.strain + params.exit_per_drift * drift
+    return np.where(wf.paid, hazard, hazard * params.unpaid_exit_multiplier)
+
+
+def draw_leavers(workforce: Workforce, params: WellbeingParams,
+                 rng: np.random.Generator) -> np.ndarray:
+    """(teams, slots) mask of people who leave this week."""
+    wf = workforce
+    chance = 1.0 - np.exp(-exit_hazard(wf, params))
+    wf.exited = wf.occupied & (rng.random(chance.shape) < chance)
+    return wf.exited
