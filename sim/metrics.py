@@ -105,6 +105,7 @@ class Recorder:
         self._rows: list[dict[str, np.ndarray]] = []
         self._agents: list[pd.DataFrame] = []
         self._exits = {"pw_exits": 0.0, "staff_exits": 0.0}
+        self._leavers: list[pd.DataFrame] = []
 
     def record(self, week: int, consensus: np.ndarray, ambiguity: np.ndarray) -> None:
         out = self.model.params.output
@@ -112,16 +113,18 @@ class Recorder:
         wf = self.model.workforce
         self._exits["pw_exits"] += float((wf.exited & wf.is_peer).sum())
         self._exits["staff_exits"] += float((wf.exited & wf.is_staff).sum())
+        if wf.exited.any():
+            self._leavers.append(self.agent_snapshot(week, wf.exited))
         if week % out.record_interval_weeks == 0 or last:
             self._weeks.append(week)
             self._rows.append(team_outcomes(self.model, consensus, ambiguity))
         if week % out.agent_interval_weeks == 0 or last:
             self._agents.append(self.agent_snapshot(week))
 
-    def agent_snapshot(self, week: int) -> pd.DataFrame:
-        """One row per person in post: identity, role and state."""
+    def agent_snapshot(self, week: int, who: np.ndarray | None = None) -> pd.DataFrame:
+        """One row per person in post (or in ``who``): identity, role and state."""
         wf = self.model.workforce
-        team, slot = np.nonzero(wf.occupied)
+        team, slot = np.nonzero(wf.occupied if who is None else who)
         columns = {"week": week, "team": team, "slot": slot,
                    "agent_id": wf.agent_id[team, slot],
                    "role": np.array(ROLE_NAMES)[wf.role[slot]],
@@ -130,6 +133,11 @@ class Recorder:
             columns[name] = getattr(wf, name)[team, slot]
         columns["mean_tie"] = mean_tie(wf)[team, slot]
         return pd.DataFrame(columns)
+
+    def leavers(self) -> pd.DataFrame:
+        """One row per person who left: their state in the week they left."""
+        return pd.concat(self._leavers, ignore_index=True) if self._leavers else \
+            self.agent_snapshot(0, np.zeros_like(self.model.workforce.occupied))
 
     def timeseries(self) -> pd.DataFrame:
         """Tidy table: one row per recorded week and team."""
@@ -144,7 +152,8 @@ class Recorder:
         return pd.DataFrame(data)
 
     def agents(self) -> pd.DataFrame:
-        return pd.concat(self._agents, ignore_index=True) if self._agents else pd.DataFrame()
+        """Per-person snapshots every ``agent_interval_weeks`` and in the last week."""
+        return pd.concat(self._agents, ignore_index=True)
 
     def summary(self) -> dict[str, float]:
         """One row per run: end-of-run and whole-run means of every outcome, and turnover."""

@@ -74,6 +74,8 @@ class PeerWorkModel(mesa.Model):
 
         self._hire(np.ones(self.workforce.occupied.shape, dtype=bool))
         recruitment.align_team_to_role_description(self.workforce, params.recruitment)
+        boundaries.coproduce_definition(self.workforce, params.boundaries,
+                                        params.recruitment.role_description)
         supervision.train_whole_team(self.workforce, params.supervision)
         service_users.initialise(self.caseload, params.service_users, self.streams["service_users"])
         service_users.assign_peer_workers(self.caseload, np.nonzero(roles == PEER)[0])
@@ -138,7 +140,8 @@ class PeerWorkModel(mesa.Model):
         ties = meetings.mean_tie(wf)
         ambiguity = wellbeing.ambiguity(wf, boundaries.team_belief(wf), team_consensus)
         support = wellbeing.weekly_support(wf, p.wellbeing, session_support + network_support,
-                                           ties, p.team.manager_champion_effort)
+                                           boundaries.agreeing_ties(wf, p.boundaries),
+                                           p.team.manager_champion_effort)
         demand = wellbeing.workload(wf, self.caseload.size, p.wellbeing)
         wellbeing.accumulate_strain(wf, p.wellbeing, demand, ambiguity, 1.0 - ties, support)
         # 10. Service users

@@ -10,7 +10,8 @@ Examples::
 The config is composed and validated before Hydra creates an output folder, so a bad key,
 type or value stops with one message and leaves nothing behind. Outputs (in Hydra's run
 folder): ``timeseries.parquet`` (team x week), ``agents.parquet`` (per-person snapshots),
-``service_users.parquet`` (final state), ``summary.csv``, ``dashboard.png``, ``config.yaml``,
+``service_users.parquet`` (final state), ``leavers.parquet`` (state of each person in the
+week they left), ``summary.csv``, ``dashboard.png``, ``config.yaml``,
 ``manifest.json`` (written last).
 """
 
@@ -62,6 +63,7 @@ def simulate(params: SimConfig, out_dir: Path, config_yaml: str) -> dict[str, fl
     files = [
         write_parquet(out_dir / "timeseries.parquet", timeseries),
         write_parquet(out_dir / "agents.parquet", model.recorder.agents()),
+        write_parquet(out_dir / "leavers.parquet", model.recorder.leavers()),
         write_parquet(out_dir / "service_users.parquet", users_table(model)),
         write_text(out_dir / "summary.csv", pd.DataFrame([summary]).to_csv(index=False)),
         write_text(out_dir / "config.yaml", config_yaml),

@@ -7,7 +7,9 @@ mechanism:
 
 1. ``converge_beliefs``: in the meeting, attendees move their belief about the PW role toward
    the status- and certainty-weighted mean of attendees within a confidence bound (Hegselmann &
-   Krause 2002); where the role definition was co-produced, the manager pulls beliefs toward it.
+   Krause 2002) while keeping a weight on their own expectation of the role (Friedkin &
+   Johnsen), so consensus is partial; where the role definition was co-produced, the manager
+   pulls beliefs toward it.
 2. ``everyday_influence``: colleagues who share working days move each other's practice by
    relative agreement (Deffuant et al. 2002), weighted by status; the more certain, higher-
    status party moves the other more. Staff move more slowly than PWs but can move.
@@ -35,6 +37,9 @@ class BoundariesParams:
     coproduced_role_definition: bool = param(
         False, source="Gillard 2013 finding 4; Gillard 2017 principles",
         doc="the team and PWs co-produced a shared definition of peer practice")
+    coproduction_alignment: float = param(
+        0.5, lo=0.0, hi=1.0, doc="share of the way co-producing the definition moves everyone's "
+        "expectation of the role toward it at the start")
     coproduction_pull: float = param(
         0.1, lo=0.0, hi=1.0, doc="share of the way beliefs move to the co-produced definition "
         "per meeting")
@@ -44,6 +49,9 @@ class BoundariesParams:
                                 doc="beliefs further apart than this do not influence each other")
     belief_rate: float = param(0.2, lo=0.0, hi=1.0, doc="share of the way to the bounded mean "
                                "per meeting")
+    belief_stubbornness: float = param(
+        0.15, lo=0.0, hi=1.0, source="Friedkin & Johnsen 1999 (value assumption)",
+        doc="share of the way beliefs return to the person's own expectation per meeting")
     influence_rate: float = param(
         0.05, lo=0.0, hi=1.0, source="Deffuant et al. 2002 mu (value assumption)",
         doc="weekly rate of everyday influence on practice")
@@ -103,7 +111,8 @@ def converge_beliefs(workforce: Workforce, params: BoundariesParams,
     total = w.sum(axis=-1)
     bounded_mean = np.divide((w * b[:, None, :]).sum(axis=-1), total,
                              out=b.copy(), where=total > 0)
-    change = params.belief_rate * (bounded_mean - b)
+    change = params.belief_rate * (bounded_mean - b) + \
+        params.belief_stubbornness * (wf.expectation - b)
     if params.coproduced_role_definition:
         manager_there = wf.attends_meeting[:, [MANAGER]]
         change += manager_there * params.coproduction_pull * (role_description - b)
@@ -161,6 +170,29 @@ def mismatch(workforce: Workforce) -> np.ndarray:
     belief = np.where(np.isnan(belief), wf.role_belief, belief)
     return (np.abs(wf.practice - wf.anchor) + np.abs(wf.practice - belief)
             + np.abs(wf.expectation - belief)) / 3.0
+
+
+def coproduce_definition(workforce: Workforce, params: BoundariesParams,
+                         role_description: float) -> None:
+    """Co-producing the definition of peer practice moves everyone's expectation and belief."""
+    if not params.coproduced_role_definition:
+        return
+    wf = workforce
+    for state in (wf.expectation, wf.role_belief):
+        state += np.where(wf.occupied, params.coproduction_alignment *
+                          (role_description - state), 0.0)
+
+
+def agreeing_ties(workforce: Workforce, params: BoundariesParams) -> np.ndarray:
+    """(teams, slots) mean tie to colleagues weighted by agreement on what the PW role is
+    (1 for the same belief, 0 at the confidence bound or beyond): colleagues who see the role
+    differently give less support (Gillard 2013, finding 4)."""
+    wf = workforce
+    distance = np.abs(wf.role_belief[:, :, None] - wf.role_belief[:, None, :])
+    agreement = np.clip(1.0 - distance / max(params.belief_bound, 1e-9), 0.0, 1.0)
+    others = _pairs(wf.occupied) & ~np.eye(wf.occupied.shape[1], dtype=bool)
+    count = np.maximum(others.sum(axis=-1), 1)
+    return (wf.ties * agreement * others).sum(axis=-1) / count
 
 
 def validation(workforce: Workforce, champion_effort: float,

@@ -39,7 +39,7 @@ class RecruitmentParams:
     informal_expectation_sd: float = param(
         0.15, lo=0.0, hi=0.5, doc="spread of PW expectations after informal selection")
     formal_team_alignment: float = param(
-        0.5, lo=0.0, hi=1.0,
+        0.3, lo=0.0, hi=1.0,
         doc="share of the way a formal process moves team beliefs to the role description")
     anchor: float = param(0.8, lo=0.0, hi=1.0, doc="mean lived-experience anchor of new PWs")
     anchor_sd: float = param(0.08, lo=0.0, hi=0.5, doc="spread of PW anchors")

@@ -36,8 +36,8 @@ class WellbeingParams:
                                     doc="how fast recovery slows as strain rises")
     baseline_support: float = param(0.3, lo=0.0, hi=1.0,
                                     doc="support everyone has from ordinary working life")
-    tie_support_weight: float = param(0.2, lo=0.0, hi=1.0,
-                                      doc="support felt per unit mean tie to colleagues")
+    tie_support_weight: float = param(0.3, lo=0.0, hi=1.0,
+                                      doc="support felt per unit of agreeing ties to colleagues")
     champion_support_weight: float = param(
         0.2, lo=0.0, hi=1.0, doc="support a PW feels per unit of the manager's championing")
     support_memory: float = param(0.1, lo=0.0, hi=1.0,
@@ -49,13 +49,13 @@ class WellbeingParams:
                                  source="assumption (NHS sickness absence ~4-5%)")
     sickness_per_strain: float = param(0.03, lo=0.0, hi=1.0,
                                        doc="extra weekly chance of a sick week per unit strain")
-    exit_base: float = param(0.0025, lo=0.0, hi=1.0,
+    exit_base: float = param(0.0015, lo=0.0, hi=1.0,
                              source="assumption (UK PW turnover not found; ~12%/year)",
                              doc="weekly hazard of leaving at no strain")
     exit_per_strain: float = param(0.004, lo=0.0, hi=1.0,
                                    source="Lombardi 2025 burnout OR 1.54 (calibrated)",
                                    doc="extra weekly hazard per unit strain")
-    exit_per_drift: float = param(0.015, lo=0.0, hi=1.0,
+    exit_per_drift: float = param(0.025, lo=0.0, hi=1.0,
                                   source="Lombardi 2025 tasks outside role OR 2.91 (calibrated)",
                                   doc="extra weekly hazard per unit of practice below anchor")
     unpaid_exit_multiplier: float = param(
@@ -80,11 +80,12 @@ def workload(workforce: Workforce, caseload_size: int, params: WellbeingParams) 
 
 
 def weekly_support(workforce: Workforce, params: WellbeingParams, received: np.ndarray,
-                   mean_tie: np.ndarray, champion_effort: float) -> np.ndarray:
+                   colleague_ties: np.ndarray, champion_effort: float) -> np.ndarray:
     """(teams, slots) support felt this week: ordinary working life, supervision or peer
-    network sessions (``received``), colleagues, and a manager championing the PW role."""
+    network sessions (``received``), colleagues (ties weighted by agreement on the role, 0..1),
+    and a manager championing the PW role."""
     champion = params.champion_support_weight * champion_effort * workforce.is_peer
-    return np.clip(params.baseline_support + received + params.tie_support_weight * mean_tie
+    return np.clip(params.baseline_support + received + params.tie_support_weight * colleague_ties
                    + champion, 0.0, 1.0)
 
 
