@@ -8,6 +8,8 @@ The model never sees a ``DictConfig``: it takes a ``SimConfig``.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,9 @@ from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
-from sim.params import ConfigError, param, validate
+from sim.params import ConfigError, describe_allowed, param, validate
 from sim.rules.boundaries import BoundariesParams
 from sim.rules.context import ContextParams
 from sim.rules.meetings import MeetingsParams
@@ -63,28 +65,60 @@ ConfigStore.instance().store(name="sim_schema", node=SimConfig)
 
 def to_params(cfg: DictConfig | dict[str, Any]) -> SimConfig:
     """Turn a composed config into a validated ``SimConfig`` (raises ``ConfigError``)."""
+    container = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    _reject_unknown_keys(container, SimConfig, "")
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(SimConfig), cfg)
-        params = OmegaConf.to_object(merged)
+        params = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(SimConfig), cfg))
     except OmegaConfBaseException as err:
         raise _config_error(err) from None
     validate(params)
     return params
 
 
-def _config_error(err: OmegaConfBaseException) -> ConfigError:
+def _reject_unknown_keys(values: Any, schema: type, prefix: str) -> None:
+    """Hydra's ``+key=value`` can add keys the schema does not have; refuse them by name."""
+    if not isinstance(values, dict):
+        return
+    fields = {f.name: f for f in dataclasses.fields(schema)}
+    for key, value in values.items():
+        if key not in fields:
+            raise ConfigError(f"{prefix}{key}", value, "keys of " + (prefix.rstrip(".") or
+                              "the top level") + ": " + ", ".join(fields))
+        if dataclasses.is_dataclass(fields[key].default_factory):
+            _reject_unknown_keys(value, fields[key].default_factory, f"{prefix}{key}.")
+
+
+def _config_error(err: Exception) -> ConfigError:
     """One clear message from an OmegaConf error: key, value and what is allowed."""
     key = getattr(err, "full_key", None) or "?"
-    message = str(err).splitlines()[0]
-    if "not in" in message or "Could not override" in message or "Key '" in message:
-        parent = key.rsplit(".", 1)[0] if "." in key else ""
-        node = SimConfig()
-        for part in [p for p in parent.split(".") if p]:
-            node = getattr(node, part, None)
-        allowed = ", ".join(vars(node)) if node is not None and hasattr(node, "__dict__") else ""
-        return ConfigError(key, "(unknown key)", f"keys: {allowed}" if allowed else message)
-    return ConfigError(key, getattr(err, "value", None) if hasattr(err, "value") else "?",
-                       message)
+    *parents, name = key.split(".")
+    parent: Any = SimConfig()
+    for part in parents:
+        parent = getattr(parent, part, None)
+    if isinstance(err, (ConfigKeyError, ConfigAttributeError)):
+        known = vars(parent) if dataclasses.is_dataclass(parent) else parent or {}
+        return ConfigError(key, "(unknown key)", "keys: " + ", ".join(known))
+    field_ = {f.name: f for f in dataclasses.fields(parent)}.get(name) \
+        if dataclasses.is_dataclass(parent) else None
+    if field_ is not None:
+        kind = getattr(field_.type, "__name__", str(field_.type))
+        return ConfigError(key, getattr(err, "value", "?"), f"a value of type {kind}"
+                           + (f", {describe_allowed(field_.metadata)}"
+                              if describe_allowed(field_.metadata) else ""))
+    return ConfigError(key, getattr(err, "value", "?"), str(err).splitlines()[0])
+
+
+def _composition_error(err: HydraException, overrides: list[str]) -> ConfigError:
+    """A clear message for a failed composition: bad group option, unknown key, bad type."""
+    if isinstance(err.__cause__, OmegaConfBaseException):
+        return _config_error(err.__cause__)
+    text = str(err)
+    missing = re.search(r"Could not find '([^']+)/([^']+)'", text)
+    if missing:
+        group, option = missing.groups()
+        options = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+        return ConfigError(group.replace("/", "."), option, "one of " + ", ".join(options))
+    return ConfigError("overrides", overrides, text.splitlines()[0])
 
 
 def load_config(overrides: list[str] | None = None) -> SimConfig:
@@ -98,5 +132,5 @@ def load_config(overrides: list[str] | None = None) -> SimConfig:
     except OmegaConfBaseException as err:
         raise _config_error(err) from None
     except HydraException as err:
-        raise ConfigError("overrides", list(overrides or []), str(err).splitlines()[0]) from None
+        raise _composition_error(err, list(overrides or [])) from None
     return to_params(cfg)

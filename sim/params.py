@@ -42,7 +42,14 @@ def param(
     return dataclasses.field(default=default, metadata=metadata)
 
 
-def _allowed(meta: dict[str, Any]) -> str:
+def describe_allowed(meta: Any) -> str:
+    """'one of ...' or 'a number in [lo, hi]' from a field's metadata; '' if unconstrained."""
+    if not (meta.get("choices") or meta.get("lo") is not None or meta.get("hi") is not None):
+        return ""
+    return _allowed(meta)
+
+
+def _allowed(meta: Any) -> str:
     if meta.get("choices"):
         return "one of " + ", ".join(meta["choices"])
     lo, hi = meta.get("lo"), meta.get("hi")
@@ -103,8 +110,6 @@ def describe(obj_type: type, prefix: str = "") -> list[dict[str, Any]]:
             continue
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         meta = f.metadata
-        allowed = _allowed(meta) if (meta.get("choices") or meta.get("lo") is not None
-                                     or meta.get("hi") is not None) else ""
-        rows.append({"key": key, "default": default, "allowed": allowed,
+        rows.append({"key": key, "default": default, "allowed": describe_allowed(meta),
                      "source": meta.get("source", ""), "doc": meta.get("doc", "")})
     return rows
