@@ -73,6 +73,7 @@ class PeerWorkModel(mesa.Model):
         self.week = 0
 
         self._hire(np.ones(self.workforce.occupied.shape, dtype=bool))
+        recruitment.establish_team(self.workforce, team)
         recruitment.align_team_to_role_description(self.workforce, params.recruitment)
         boundaries.coproduce_definition(self.workforce, params.boundaries,
                                         params.recruitment.role_description)

@@ -35,6 +35,8 @@ class TeamParams:
         0.6, lo=0.0, hi=1.0, source="Gillard 2013: managers worked hard to introduce PWs",
         doc="how much the manager champions the PW role (support and validation)")
     staff_confidence: float = param(0.7, lo=0.0, hi=1.0, doc="certainty of established staff")
+    established_tie: float = param(
+        0.5, lo=0.0, hi=1.0, doc="tie between staff who already work together at the start")
 
     def check(self, prefix: str) -> None:
         unknown = set(self.profession_mix) - set(PROFESSIONS[1:-1])

@@ -119,20 +119,30 @@ def hire(
     wf.status[mask] = wf.external_status[mask]
     wf.fixed_days[mask] = contract_days(wf.fte[mask], working.aligned_with_meeting,
                                         meeting_days, rng)
-    for name in ("strain", "disempowerment", "supported"):
-        getattr(wf, name)[mask] = 0.0
+    wf.strain[mask] = 0.0
+    wf.disempowerment[mask] = 0.0
+    wf.supported[mask] = 0.5  # neutral until the person has a history in the team
     wf.staff_valuation[mask] = 0.5  # neutral until staff have worked with the PW
     wf.tenure_weeks[mask] = 0
     wf.occupied[mask] = True
     wf.vacancy_weeks[mask] = 0
 
     # Ties: a same-service PW is already known to the staff who cared for them.
-    t_idx, s_idx = np.nonzero(mask)
-    first_tie = np.where((wf.role[s_idx] == PEER) & params.same_service,
-                         params.known_tie, params.new_tie)
-    wf.ties[t_idx, s_idx, :] = first_tie[:, None] * wf.occupied[t_idx]
-    wf.ties[t_idx, :, s_idx] = wf.ties[t_idx, s_idx, :]
-    wf.ties[t_idx, s_idx, s_idx] = 0.0
+    first_tie = np.zeros(mask.shape)
+    first_tie[mask] = params.new_tie
+    if params.same_service:
+        first_tie[peer] = params.known_tie
+    involves_new = mask[:, :, None] | mask[:, None, :]
+    pairs = wf.occupied[:, :, None] & wf.occupied[:, None, :] & ~np.eye(mask.shape[1], dtype=bool)
+    pair_tie = np.maximum(first_tie[:, :, None], first_tie[:, None, :])
+    wf.ties[:] = np.where(involves_new, np.where(pairs, pair_tie, 0.0), wf.ties)
+
+
+def establish_team(workforce: Workforce, team: TeamParams) -> None:
+    """Staff in post when the PW role is introduced already know each other."""
+    staff = workforce.is_staff
+    pairs = staff[:, :, None] & staff[:, None, :] & ~np.eye(staff.shape[1], dtype=bool)
+    workforce.ties[pairs] = team.established_tie
 
 
 def align_team_to_role_description(workforce: Workforce, params: RecruitmentParams) -> None:
