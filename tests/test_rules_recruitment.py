@@ -1,0 +1,163 @@
+"""Recruitment (ODD 7.1): direction of effect of each setting, one rule at a time."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from conftest import make_workforce, peer_slots, roles, small_model, staff_slots
+
+from sim.agents import PEER, Workforce
+from sim.rules import recruitment
+from sim.rules.boundaries import team_belief
+from sim.rules.context import ContextParams
+from sim.rules.meetings import mean_tie
+from sim.rules.recruitment import RecruitmentParams
+from sim.rules.working_patterns import WorkingPatternsParams
+from sim.team import TeamParams
+
+
+def hire_everyone(n_teams: int = 1, seed: int = 0, n_nonpeer: int = 3, n_peer: int = 2,
+                  **recruitment_fields) -> Workforce:
+    """An empty organisation filled in one go by ``recruitment.hire``."""
+    wf = Workforce(role=roles(n_nonpeer, n_peer), n_teams=n_teams)
+    params = dataclasses.replace(RecruitmentParams(), **recruitment_fields)
+    recruitment.hire(wf, np.ones(wf.occupied.shape, dtype=bool), TeamParams(), params,
+                     WorkingPatternsParams(), ContextParams(), [1], np.random.default_rng(seed))
+    return wf
+
+
+def test_informal_recruitment_draws_wider_expectations_than_formal(rng):
+    formal = recruitment.expectation_draw(RecruitmentParams(process="formal"), 4000, rng)
+    informal = recruitment.expectation_draw(RecruitmentParams(process="informal"), 4000, rng)
+    assert informal.std() > 2 * formal.std()
+    assert abs(formal.mean() - RecruitmentParams().role_description) < 0.01
+
+
+def test_informal_recruitment_gives_larger_expectation_gap_at_hire():
+    def gap_at_hire(process: str) -> float:
+        wf = small_model(n_teams=30, recruitment={"process": process}).workforce
+        pw = wf.is_peer
+        return float(np.abs(wf.expectation - team_belief(wf))[pw].mean())
+
+    formal, informal = gap_at_hire("formal"), gap_at_hire("informal")
+    assert informal > formal + 0.1
+
+
+def test_formal_recruitment_aligns_team_beliefs_to_role_description():
+    start = np.array([[0.5, 0.2, 0.4, 0.9, 0.6, 0.3]])
+    params = RecruitmentParams(process="formal", role_description=0.75, formal_team_alignment=0.5)
+    wf = make_workforce(role_belief=start)
+    recruitment.align_team_to_role_description(wf, params)
+    staff, pw = staff_slots(wf), peer_slots(wf)
+    np.testing.assert_allclose(np.abs(wf.role_belief[0, staff] - 0.75),
+                               0.5 * np.abs(start[0, staff] - 0.75))
+    np.testing.assert_array_equal(wf.role_belief[0, pw], start[0, pw])  # PWs are not moved
+    np.testing.assert_array_equal(wf.expectation[0, staff], wf.role_belief[0, staff])
+
+    informal = make_workforce(role_belief=start)
+    recruitment.align_team_to_role_description(informal, RecruitmentParams(process="informal"))
+    np.testing.assert_array_equal(informal.role_belief, start)
+
+
+def test_formal_recruitment_gives_new_pws_more_confidence():
+    formal = hire_everyone(process="formal")
+    informal = hire_everyone(process="informal")
+    assert (formal.confidence[formal.is_peer] > informal.confidence[informal.is_peer]).all()
+
+
+def test_same_service_pw_starts_with_lower_status():
+    known = hire_everyone(same_service=True)
+    stranger = hire_everyone(same_service=False)
+    pw, staff = peer_slots(known), staff_slots(known)
+    penalty = RecruitmentParams().former_user_status_penalty
+    np.testing.assert_allclose(known.status[0, pw], stranger.status[0, pw] - penalty)
+    np.testing.assert_allclose(known.external_status[0, pw],
+                               stranger.external_status[0, pw] - penalty)
+    np.testing.assert_array_equal(known.status[0, staff], stranger.status[0, staff])
+
+
+@pytest.mark.parametrize("same_service", [True, False])
+def test_same_service_pw_refilling_a_post_is_already_known_to_staff(same_service):
+    params = RecruitmentParams(same_service=same_service)
+    wf = make_workforce()
+    pw = peer_slots(wf)[0]
+    leaving = np.zeros(wf.occupied.shape, dtype=bool)
+    leaving[0, pw] = True
+    recruitment.open_vacancies(wf, leaving, params)
+    assert (wf.ties[0, pw, :] == 0).all() and (wf.ties[0, :, pw] == 0).all()
+    recruitment.hire(wf, leaving, TeamParams(), params, WorkingPatternsParams(), ContextParams(),
+                     [1], np.random.default_rng(0))
+    expected = params.known_tie if same_service else params.new_tie
+    others = np.arange(wf.occupied.shape[1]) != pw
+    np.testing.assert_allclose(wf.ties[0, pw, others], expected)
+    np.testing.assert_allclose(wf.ties[0, others, pw], expected)
+    assert wf.ties[0, pw, pw] == 0
+
+
+def test_initial_ties_are_symmetric():
+    # Regression: hire() once copied each hired row into its column, leaving ties[PW, staff]
+    # at new_tie while ties[staff, PW] was known_tie (fixed in d851ec3).
+    wf = small_model(n_teams=2).workforce
+    np.testing.assert_array_equal(wf.ties, np.swapaxes(wf.ties, 1, 2))
+    assert (np.diagonal(wf.ties, axis1=1, axis2=2) == 0).all()
+
+
+def test_pw_and_staff_refilled_in_the_same_week_get_symmetric_ties():
+    wf = make_workforce()
+    both = np.zeros(wf.occupied.shape, dtype=bool)
+    both[0, [1, peer_slots(wf)[0]]] = True
+    recruitment.open_vacancies(wf, both, RecruitmentParams())
+    recruitment.hire(wf, both, TeamParams(), RecruitmentParams(same_service=True),
+                     WorkingPatternsParams(), ContextParams(), [1], np.random.default_rng(0))
+    np.testing.assert_array_equal(wf.ties, np.swapaxes(wf.ties, 1, 2))
+    assert wf.ties[0, 1, peer_slots(wf)[0]] == RecruitmentParams().known_tie
+
+
+def test_founding_staff_already_know_each_other():
+    wf = small_model(n_teams=2, team={"established_tie": 0.5}).workforce
+    staff = staff_slots(wf)
+    block = wf.ties[:, staff][:, :, staff]
+    off_diagonal = ~np.eye(len(staff), dtype=bool)
+    np.testing.assert_array_equal(block[:, off_diagonal], 0.5)
+
+
+def test_same_service_gives_pw_higher_initial_ties_to_staff():
+    def pw_mean_tie(same_service: bool) -> float:
+        wf = small_model(n_peer=1, recruitment={"same_service": same_service}).workforce
+        return float(mean_tie(wf)[wf.is_peer].mean())
+
+    assert pw_mean_tie(True) > pw_mean_tie(False)
+
+
+def test_staff_joining_an_established_team_take_its_belief():
+    wf = make_workforce(role_belief=0.62)
+    nurse = staff_slots(wf)[1]
+    slot = np.zeros(wf.occupied.shape, dtype=bool)
+    slot[0, nurse] = True
+    recruitment.open_vacancies(wf, slot, RecruitmentParams())
+    wf.role_belief[0, nurse] = 0.0  # stale value of the leaver must not matter
+    recruitment.hire(wf, slot, TeamParams(), RecruitmentParams(), WorkingPatternsParams(),
+                     ContextParams(), [1], np.random.default_rng(0))
+    assert wf.role_belief[0, nurse] == pytest.approx(0.62)
+
+
+def test_pw_practice_starts_at_their_anchor_and_belief_at_their_expectation():
+    wf = hire_everyone(n_teams=3)
+    pw = wf.is_peer
+    np.testing.assert_array_equal(wf.practice[pw], wf.anchor[pw])
+    np.testing.assert_array_equal(wf.role_belief[pw], wf.expectation[pw])
+    assert (wf.role[np.nonzero(pw)[1]] == PEER).all()
+
+
+@pytest.mark.parametrize("delay", [1, 4, 12])
+def test_vacancy_is_refilled_after_the_delay(delay):
+    wf = make_workforce()
+    leaving = np.zeros(wf.occupied.shape, dtype=bool)
+    leaving[0, peer_slots(wf)[0]] = True
+    recruitment.open_vacancies(wf, leaving, RecruitmentParams(refill_delay_weeks=delay))
+    assert not wf.occupied[leaving].any()
+    assert (wf.agent_id[leaving] == -1).all()
+    due = [recruitment.due_vacancies(wf)[leaving].item() for _ in range(delay)]
+    assert due == [False] * (delay - 1) + [True]
