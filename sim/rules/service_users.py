@@ -113,10 +113,12 @@ def forget_peer_worker(caseload: Caseload, leavers: np.ndarray) -> None:
 def mean_by_peer_slot(caseload: Caseload, workforce: Workforce,
                       values: np.ndarray) -> np.ndarray:
     """(teams, slots) mean of a per-user value over each PW's service users (0 if none)."""
-    n_slots = workforce.occupied.shape[1]
-    users = caseload.peer_slot[:, :, None] == np.arange(n_slots)
-    n_users = np.maximum(users.sum(axis=1), 1)
-    return (users * values[:, :, None]).sum(axis=1) / n_users
+    n_teams, n_slots = workforce.occupied.shape
+    has_pw = caseload.peer_slot >= 0
+    index = (np.arange(n_teams)[:, None] * n_slots + caseload.peer_slot)[has_pw]
+    total = np.bincount(index, weights=values[has_pw], minlength=n_teams * n_slots)
+    count = np.bincount(index, minlength=n_teams * n_slots)
+    return (total / np.maximum(count, 1)).reshape(n_teams, n_slots)
 
 
 def update_valuation(caseload: Caseload, workforce: Workforce,
