@@ -7,6 +7,7 @@ missing runs execute), streams each finished chunk to Parquet and keeps the mani
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import sys
@@ -45,6 +46,7 @@ class SweepOutcome:
     n_runs: int
     n_ok: int
     n_failed: int
+    verdict: str = ""  # the replication check, when the sweep was analysed
 
 
 def load_sweep_config(overrides: list[str]) -> DictConfig:
@@ -121,8 +123,10 @@ def run_sweep(cfg: DictConfig, base_dir: Path | None = None) -> SweepOutcome:
     outcome = finish(store, manifest, attempt, plan, "complete")
     if config.sweep.analyse and outcome.n_ok:
         analysis = config.experiment.analysis
-        write_report(store.root, outcomes=analysis.outcomes, reference=analysis.reference,
-                     ci_half_width=analysis.ci_half_width, plots=analysis.plots)
+        report = write_report(store.root, outcomes=analysis.outcomes,
+                              reference=analysis.reference,
+                              ci_half_width=analysis.ci_half_width, plots_wanted=analysis.plots)
+        outcome = dataclasses.replace(outcome, verdict=report.verdict)
     return outcome
 
 

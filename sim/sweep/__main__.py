@@ -1,0 +1,64 @@
+"""Run an experiment: ``python -m sim.sweep +experiment=NAME [overrides]``.
+
+Examples::
+
+    python -m sim.sweep +experiment=recruitment_by_supervision
+    python -m sim.sweep +experiment=recruitment_by_supervision sweep.backend=processes \\
+        sweep.workers=2 experiment.replications=30
+    python -m sim.sweep +experiment=lhs_example sweep.backend=dask cluster=slurm
+    python -m sim.sweep +experiment=morris_example --cfg job     # print the composed config
+
+Rerunning the same command resumes: only the runs missing from ``sweep.output_dir`` execute.
+Exit status: 0 all runs succeeded, 1 some runs failed (tracebacks in the run table), 2 bad
+config (nothing written), 130 interrupted (rerun to resume).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config import CONF_DIR
+from sim.params import ConfigError
+from sim.sweep.engine import load_sweep_config, run_sweep
+
+#: Arguments handled by Hydra itself (printing config, help), not by the engine.
+HYDRA_FLAGS = ("--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i", "--resolve",
+               "--package", "-p")
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="sweep", version_base="1.3")
+def hydra_main(cfg: DictConfig) -> None:
+    print(OmegaConf.to_yaml(cfg))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if any(arg.split("=")[0] in HYDRA_FLAGS for arg in args):
+        sys.argv = [sys.argv[0], *args]
+        hydra_main()
+        return 0
+    try:
+        outcome = run_sweep(load_sweep_config(args))
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished runs are saved; rerun the same command to resume",
+              file=sys.stderr)
+        return 130
+    print(f"{outcome.n_ok} of {outcome.n_runs} runs succeeded; results in {outcome.output_dir}")
+    if outcome.verdict:
+        print(outcome.verdict)
+    if outcome.n_failed:
+        print(f"error: {outcome.n_failed} of {outcome.n_runs} runs failed; tracebacks in the "
+              f"'error' column of {outcome.output_dir / 'runs'} and in manifest.json",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
