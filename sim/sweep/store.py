@@ -97,7 +97,7 @@ class ResultStore:
             write_table(self.timeseries_dir / name,
                         pa.Table.from_pandas(result.timeseries, preserve_index=False))
         runs = pa.Table.from_pandas(result.runs, preserve_index=False)
-        errors = pa.array(result.runs["error"].tolist(), type=pa.string())
+        errors = pa.array(result.runs["error"], type=pa.string(), from_pandas=True)
         runs = runs.set_column(runs.schema.get_field_index("error"), "error", errors)
         write_table(self.runs_dir / name, runs)
 

@@ -1,0 +1,125 @@
+"""Interrupted sweeps (Ctrl-C, a killed process) resume to the same results, with no duplicates.
+
+The sweeps here use ``SlowModel`` (the real model, plus a pause) so that the command can be
+interrupted part-way; worker processes import it from this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.analysis.tables import load_runs, load_timeseries
+from sim.model import PeerWorkModel
+from sim.params import ConfigError
+from sim.sweep.engine import load_sweep_config, run_sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+#: 4 points x 3 replications of a 2-team, 20-week organisation.
+SMALL = ["+experiment=recruitment_by_supervision", "experiment.replications=3",
+         "experiment.base=['organisation.n_teams=2','organisation.horizon_weeks=20']",
+         "experiment.metrics=[distinctiveness,pw_strain]", "experiment.analysis.outcomes=[]",
+         "sweep.analyse=false",
+         "sweep.chunk_size=1"]
+SLOW = "experiment.model=test_sweep_resume.SlowModel"
+
+
+class SlowModel(PeerWorkModel):
+    def run(self) -> PeerWorkModel:
+        time.sleep(0.4)
+        return super().run()
+
+
+def sweep(out: Path, *overrides: str):
+    return run_sweep(load_sweep_config([*SMALL, "sweep.progress=none",
+                                        f"sweep.output_dir={out}", *overrides]))
+
+
+def start_cli(out: Path, *overrides: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'tests'}{os.pathsep}{ROOT}"}
+    return subprocess.Popen([sys.executable, "-m", "sim.sweep", *SMALL, SLOW,
+                             f"sweep.output_dir={out}", *overrides], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def wait_for_parts(out: Path, n: int, proc: subprocess.Popen) -> int:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and proc.poll() is None:
+        done = len(list((out / "runs").glob("part-*.parquet")))
+        if done >= n:
+            return done
+        time.sleep(0.02)
+    raise AssertionError(f"sweep ended or stalled before {n} runs: {proc.communicate()}")
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFrame]:
+    out = tmp_path_factory.mktemp("uninterrupted")
+    sweep(out)
+    return results(out)
+
+
+def results(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return load_runs(out).drop(columns="run_seconds"), load_timeseries(out)
+
+
+def assert_same(out: Path, expected: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    runs, timeseries = results(out)
+    assert runs["run_id"].is_unique
+    pd.testing.assert_frame_equal(runs, expected[0])
+    pd.testing.assert_frame_equal(timeseries, expected[1])
+
+
+def test_killed_multiprocess_sweep_resumes_to_the_same_results(tmp_path, uninterrupted):
+    proc = start_cli(tmp_path, "sweep.backend=processes", "sweep.workers=2")
+    wait_for_parts(tmp_path, 3, proc)
+    os.killpg(proc.pid, signal.SIGKILL)  # the command and its workers, no clean-up
+    proc.wait()
+    saved = len(list((tmp_path / "runs").glob("part-*.parquet")))
+    assert 3 <= saved < 12
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["status"] == "running"  # killed: it never got to say otherwise
+    outcome = sweep(tmp_path, SLOW, "sweep.backend=processes", "sweep.workers=2")
+    assert (outcome.n_ok, outcome.n_failed) == (12, 0)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and len(manifest["attempts"]) == 2
+    assert_same(tmp_path, uninterrupted)
+
+
+def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path, uninterrupted):
+    proc = start_cli(tmp_path, "sweep.backend=serial", "sweep.progress=plain")
+    wait_for_parts(tmp_path, 2, proc)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "rerun the same command to resume" in stderr
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["status"].startswith("interrupted")
+    assert 0 < manifest["runs"]["missing"] < 12
+    sweep(tmp_path, SLOW, "sweep.backend=serial")
+    assert_same(tmp_path, uninterrupted)
+
+
+def test_a_kill_between_a_chunks_two_files_leaves_no_trace(tmp_path, uninterrupted):
+    sweep(tmp_path, "sweep.backend=serial")
+    victim = "part-00000005.parquet"
+    (tmp_path / "runs" / victim).unlink()  # killed after its time series, before its runs
+    (tmp_path / "runs" / ".part-00000006.parquet.x.tmp").write_bytes(b"half")
+    sweep(tmp_path, "sweep.backend=serial")
+    assert not list((tmp_path / "runs").glob(".*.tmp"))
+    assert_same(tmp_path, uninterrupted)
+
+
+def test_another_experiment_in_the_same_folder_is_refused(tmp_path):
+    sweep(tmp_path, "experiment.replications=1")
+    with pytest.raises(ConfigError, match="another experiment or changed configs"):
+        sweep(tmp_path, "experiment.replications=1", "experiment.root_seed=99")
