@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
 import json
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,35 +23,11 @@ from sim.config import CONF_DIR, SimConfig, load_config
 from sim.metrics import TEAM_OUTCOMES
 from sim.params import ConfigError, validate
 from sim.sweep.design import SCENARIO_COLUMN, design_points
+from sim.sweep.runner import OutputSpec, Point, RunSpec, import_model
 from sim.sweep.schema import ExperimentConfig
 from sim.sweep.seeds import run_seed
 
 SAMPLED_DESIGNS = ("lhs", "sobol", "morris")
-
-
-@dataclass(frozen=True)
-class Point:
-    point_id: int
-    scenario: str  # label: "factor=level ..." or the CSV's scenario column
-    values: dict[str, Any]  # factor name -> value
-    params: SimConfig
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    run_id: int
-    point_id: int
-    replicate: int
-    seed: int
-
-
-@dataclass(frozen=True)
-class OutputSpec:
-    """What a run returns: the model class, time-series metrics and recording interval."""
-
-    model: str
-    metrics: tuple[str, ...]
-    record_interval_weeks: int
 
 
 @dataclass(frozen=True)
@@ -136,15 +110,6 @@ def check_experiment(experiment: ExperimentConfig) -> None:
 
 def available_experiments() -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
-
-
-@cache
-def import_model(path: str) -> type:
-    """The class at ``'package.module.Class'``."""
-    module, _, name = path.rpartition(".")
-    if not module:
-        raise ValueError("no module in the path")
-    return getattr(importlib.import_module(module), name)
 
 
 def is_group(name: str) -> bool:

@@ -9,17 +9,51 @@ with ``status="failed"`` and the traceback in ``error``; the other runs of the c
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
 import time
 import traceback
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import pandas as pd
 
-from sim.sweep.plan import OutputSpec, Point, RunSpec, import_model
+from sim.config import SimConfig
 
-ID_COLUMNS = ("run_id", "point_id", "scenario", "replicate", "seed")
+
+@dataclass(frozen=True)
+class Point:
+    point_id: int
+    scenario: str  # label: "factor=level ..." or the CSV's scenario column
+    values: dict[str, Any]  # factor name -> value
+    params: SimConfig
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    run_id: int
+    point_id: int
+    replicate: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """What a run returns: the model class, time-series metrics and recording interval."""
+
+    model: str
+    metrics: tuple[str, ...]
+    record_interval_weeks: int
+
+
+@cache
+def import_model(path: str) -> type:
+    """The class at ``'package.module.Class'``."""
+    module, _, name = path.rpartition(".")
+    if not module:
+        raise ValueError("no module in the path")
+    return getattr(importlib.import_module(module), name)
 
 
 @dataclass(frozen=True)
