@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 #: Outcomes recorded per team and week, with their scale.
 TEAM_OUTCOMES = {
     "pw_practice": "mean PW practice, 0 conventional .. 1 distinctive peer practice",
-    "staff_practice": "mean non-peer practice, same scale",
+    "staff_practice": "mean practice of non-peer staff and managers, same scale",
     "distinctiveness": "pw_practice - staff_practice, -1..1",
     "pw_dilution": "mean drop of PW practice below their anchor, 0..1",
     "expectation_gap": "mean |PW expectation - staff mean belief about the role|, 0..1",
@@ -56,8 +56,7 @@ def team_outcomes(model: PeerWorkModel, consensus: np.ndarray,
                   ambiguity: np.ndarray) -> dict[str, np.ndarray]:
     """This week's outcomes, each an array over teams."""
     wf, cl = model.workforce, model.caseload
-    peer, staff = wf.is_peer, wf.is_staff
-    nonpeer = staff & (wf.role != 0)
+    peer, staff = wf.is_peer, wf.is_staff  # staff: managers and non-peer staff
     pw_practice, staff_practice = _mean(wf.practice, peer), _mean(wf.practice, staff)
     belief = team_belief(wf)
     pw_posts = wf.role == PEER
@@ -71,15 +70,15 @@ def team_outcomes(model: PeerWorkModel, consensus: np.ndarray,
         "expectation_gap": _mean(np.abs(wf.expectation - belief), peer),
         "pw_role_ambiguity": _mean(ambiguity, peer),
         "consensus": consensus,
-        "status_gap": _mean(wf.status, nonpeer) - _mean(wf.status, peer),
+        "status_gap": _mean(wf.status, staff) - _mean(wf.status, peer),
         "pw_integration": _mean(mean_tie(wf), peer),
         "pw_meeting_attendance": _mean(wf.attends_meeting.astype(float), peer),
-        "staff_meeting_attendance": _mean(wf.attends_meeting.astype(float), nonpeer),
+        "staff_meeting_attendance": _mean(wf.attends_meeting.astype(float), staff),
         "pw_confidence": _mean(wf.confidence, peer),
         "pw_supported": _mean(wf.supported, peer),
         "pw_disempowerment": _mean(wf.disempowerment, peer),
         "pw_strain": _mean(wf.strain, peer),
-        "staff_strain": _mean(wf.strain, nonpeer),
+        "staff_strain": _mean(wf.strain, staff),
         "pw_exits": (wf.exited & peer).sum(axis=1).astype(float),
         "staff_exits": (wf.exited & staff).sum(axis=1).astype(float),
         "pw_in_post": peer.sum(axis=1).astype(float),

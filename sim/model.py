@@ -128,8 +128,7 @@ class PeerWorkModel(mesa.Model):
         # 5.-7. Practice: everyday influence, anchoring, boundary enforcement
         boundaries.everyday_influence(wf, p.boundaries)
         boundaries.anchor(wf, p.boundaries)
-        boundaries.enforce_boundaries(wf, p.boundaries, self.strictness, p.supervision.norm,
-                                      rng["boundaries"])
+        boundaries.enforce_boundaries(wf, p.boundaries, self.strictness, rng["boundaries"])
         self._clip_state()
         # 8. Identity
         team_consensus = boundaries.consensus(wf)
@@ -140,7 +139,7 @@ class PeerWorkModel(mesa.Model):
         # 9. Strain
         ties = meetings.mean_tie(wf)
         ambiguity = wellbeing.ambiguity(wf, boundaries.team_belief(wf), team_consensus)
-        support = wellbeing.weekly_support(wf, p.wellbeing, session_support + network_support,
+        support = wellbeing.weekly_support(wf, p.wellbeing, (session_support, network_support),
                                            boundaries.agreeing_ties(wf, p.boundaries),
                                            p.team.manager_champion_effort)
         demand = wellbeing.workload(wf, self.caseload.size, p.wellbeing)

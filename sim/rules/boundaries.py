@@ -10,14 +10,16 @@ mechanism:
    Krause 2002) while keeping a weight on their own expectation of the role (Friedkin &
    Johnsen), so consensus is partial; where the role definition was co-produced, the manager
    pulls beliefs toward it.
-2. ``everyday_influence``: colleagues who share working days move each other's practice by
-   relative agreement (Deffuant et al. 2002), weighted by status; the more certain, higher-
-   status party moves the other more. Staff move more slowly than PWs but can move.
+2. ``everyday_influence``: colleagues who share working days move each other's practice when
+   it is within a confidence bound (Deffuant et al. 2000), and the more certain, higher-status
+   party moves the other more (the idea of relative agreement, Deffuant et al. 2002, in a
+   simpler weighting). Staff move more slowly than PWs but can move.
 3. ``anchor``: each person keeps a weight on their own anchor that grows with confidence
    (Friedkin & Johnsen 1999), so co-option is usually partial.
-4. ``enforce_boundaries``: practice beyond what the line manager (or a supervisor with a higher
-   norm) allows, plus a tolerance, may be pulled back; each such event is a boundary-tension
-   event that lowers confidence and adds to disempowerment.
+4. ``enforce_boundaries``: practice beyond what the line manager believes the role is, plus a
+   tolerance, may be pulled back; each such event is a boundary-tension event that lowers
+   confidence and adds to disempowerment. Supervision acts through socialisation (ODD 7.4), not
+   through enforcement, so the two rules can be varied separately.
 5. ``update_identity``: confidence rises with validation and falls with mismatch between
    practice, anchor, the team's view of the role and the PW's expectation, and low consensus.
 """
@@ -53,8 +55,11 @@ class BoundariesParams:
         0.15, lo=0.0, hi=1.0, source="Friedkin & Johnsen 1999 (value assumption)",
         doc="share of the way beliefs return to the person's own expectation per meeting")
     influence_rate: float = param(
-        0.05, lo=0.0, hi=1.0, source="Deffuant et al. 2002 mu (value assumption)",
+        0.05, lo=0.0, hi=1.0, source="Deffuant et al. 2000 mu (value assumption)",
         doc="weekly rate of everyday influence on practice")
+    influence_bound: float = param(
+        0.5, lo=0.0, hi=1.0, source="Deffuant et al. 2000 threshold (value assumption)",
+        doc="colleagues whose practice differs by more than this do not influence each other")
     staff_influence_share: float = param(
         0.2, lo=0.0, hi=1.0, doc="how readily staff practice moves, relative to PWs")
     anchor_weight: float = param(
@@ -120,23 +125,25 @@ def converge_beliefs(workforce: Workforce, params: BoundariesParams,
 
 
 def everyday_influence(workforce: Workforce, params: BoundariesParams) -> None:
-    """Relative-agreement influence on practice between colleagues who share working days."""
+    """Bounded, status- and certainty-weighted influence on practice between colleagues."""
     wf = workforce
     x = wf.practice
-    u = np.clip(1.0 - wf.confidence, 0.05, 1.0)  # uncertainty interval half-width
-    overlap = np.minimum(x[:, :, None] + u[:, :, None], x[:, None, :] + u[:, None, :]) - \
-        np.maximum(x[:, :, None] - u[:, :, None], x[:, None, :] - u[:, None, :])
-    agreement = np.clip(overlap / u[:, None, :] - 1.0, 0.0, 1.0)  # j's sway over i
-    status_share = 2 * wf.status[:, None, :] / np.maximum(
-        wf.status[:, :, None] + wf.status[:, None, :], 1e-9)
+    within = np.abs(x[:, :, None] - x[:, None, :]) < params.influence_bound
+    sway = within * _share(wf.status) * _share(wf.confidence)  # j's sway over i, 0..1
     days = wf.present_days.astype(float)
     together = np.einsum("tid,tjd->tij", days, days) / days.shape[-1]
     together *= ~np.eye(x.shape[1], dtype=bool)
-    sway = together * agreement * status_share
-    n_colleagues = np.maximum(together.sum(axis=-1), 1e-9)
-    pull = (sway * (x[:, None, :] - x[:, :, None])).sum(axis=-1) / n_colleagues
+    pull = (together * sway * (x[:, None, :] - x[:, :, None])).sum(axis=-1) / np.maximum(
+        together.sum(axis=-1), 1e-9)
     readiness = np.where(wf.is_peer, 1.0, params.staff_influence_share)
     wf.practice += np.where(wf.occupied, params.influence_rate * readiness * pull, 0.0)
+
+
+def _share(values: np.ndarray) -> np.ndarray:
+    """(teams, i, j) j's share of the pair's total, v_j / (v_i + v_j); 0.5 when equal."""
+    total = values[:, :, None] + values[:, None, :]
+    return np.divide(np.broadcast_to(values[:, None, :], total.shape), total,
+                     out=np.full(total.shape, 0.5), where=total > 0)
 
 
 def anchor(workforce: Workforce, params: BoundariesParams) -> None:
@@ -147,11 +154,10 @@ def anchor(workforce: Workforce, params: BoundariesParams) -> None:
 
 
 def enforce_boundaries(workforce: Workforce, params: BoundariesParams, strictness: float,
-                       supervisor_norm: float, rng: np.random.Generator) -> None:
-    """Challenge PW practice beyond the allowed limit; record boundary-tension events."""
+                       rng: np.random.Generator) -> None:
+    """Challenge PW practice beyond the line manager's limit; record boundary-tension events."""
     wf = workforce
-    manager_belief = wf.role_belief[:, [MANAGER]]
-    allowed = np.maximum(manager_belief, supervisor_norm) + params.tolerance + \
+    allowed = wf.role_belief[:, [MANAGER]] + params.tolerance + \
         params.coproduced_role_definition * params.coproduced_tolerance
     excess = np.maximum(wf.practice - allowed, 0.0)
     chance = np.clip(params.enforcement_probability * strictness, 0.0, 1.0)
@@ -172,15 +178,24 @@ def mismatch(workforce: Workforce) -> np.ndarray:
             + np.abs(wf.expectation - belief)) / 3.0
 
 
+def move_expectations(workforce: Workforce, who: np.ndarray, target: float,
+                      share: float) -> None:
+    """Move both expectation and belief about the role a share of the way to ``target``.
+
+    Used where a process changes what people expect of the role durably (a formal recruitment
+    process, co-producing the definition, whole-team training): belief stubbornness then
+    pulls toward the new expectation instead of undoing the change.
+    """
+    for state in (workforce.expectation, workforce.role_belief):
+        state += np.where(who, share * (target - state), 0.0)
+
+
 def coproduce_definition(workforce: Workforce, params: BoundariesParams,
                          role_description: float) -> None:
     """Co-producing the definition of peer practice moves everyone's expectation and belief."""
-    if not params.coproduced_role_definition:
-        return
-    wf = workforce
-    for state in (wf.expectation, wf.role_belief):
-        state += np.where(wf.occupied, params.coproduction_alignment *
-                          (role_description - state), 0.0)
+    if params.coproduced_role_definition:
+        move_expectations(workforce, workforce.occupied, role_description,
+                          params.coproduction_alignment)
 
 
 def agreeing_ties(workforce: Workforce, params: BoundariesParams) -> np.ndarray:

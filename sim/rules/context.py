@@ -4,8 +4,8 @@ Sector shifts what staff practise and expect of the PW role and how strictly bou
 held: the multi-site follow-up (Gillard et al. 2014/2015) found NHS, voluntary-sector and
 partnership cultures shaped expectations even where recruitment and training were good.
 A peer network is a protected space where PWs meet away from high-status defenders of
-existing practice (Kellogg 2009): it strengthens the lived-experience anchor, confidence and
-support of PWs who attend.
+existing practice (Kellogg 2009): it pulls each attending PW's practice back toward their
+lived-experience anchor and adds confidence and support.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import numpy as np
 
 from sim.agents import MANAGER, PEER, PROFESSIONS, Workforce
 from sim.params import param
-from sim.rules.boundaries import team_mean
+from sim.rules.boundaries import move_expectations, team_mean
 from sim.rules.context import ContextParams
 from sim.rules.working_patterns import WorkingPatternsParams, contract_days
 from sim.team import TeamParams
@@ -146,13 +146,10 @@ def establish_team(workforce: Workforce, team: TeamParams) -> None:
 
 
 def align_team_to_role_description(workforce: Workforce, params: RecruitmentParams) -> None:
-    """A formal process (co-produced description, panel) moves team beliefs toward it."""
-    if params.process != "formal":
-        return
-    staff = workforce.is_staff
-    shift = params.formal_team_alignment * (params.role_description - workforce.role_belief)
-    workforce.role_belief += np.where(staff, shift, 0.0)
-    workforce.expectation[staff] = workforce.role_belief[staff]
+    """A formal process (co-produced description, panel) moves team expectations toward it."""
+    if params.process == "formal":
+        move_expectations(workforce, workforce.is_staff, params.role_description,
+                          params.formal_team_alignment)
 
 
 def due_vacancies(workforce: Workforce) -> np.ndarray:

@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.agents import Workforce
 from sim.params import param
-from sim.rules.boundaries import team_belief
+from sim.rules.boundaries import move_expectations, team_belief
 
 SUPERVISORS = ("clinical", "mixed", "peer")
 TRAINING = ("conventional", "peer")
@@ -60,6 +60,8 @@ class SupervisionParams:
         doc="confidence gain per session, times (1 - confidence)")
     staff_support: float = param(
         0.5, lo=0.0, hi=1.0, doc="support felt by non-peer staff from their routine supervision")
+    staff_interval_weeks: int = param(4, lo=1, hi=52,
+                                      doc="weeks between non-peer staff supervision sessions")
     training_content: str = param("conventional", choices=TRAINING,
                                   source="Gillard 2013 finding 3; Alberta & Ploski 2014")
     training_sessions: int = param(8, lo=0, hi=100,
@@ -93,8 +95,7 @@ def supervise(workforce: Workforce, week: int, params: SupervisionParams) -> np.
     """Hold due supervision sessions; return the support each slot felt from supervision."""
     wf = workforce
     present = wf.present_days.any(axis=-1)
-    due = week % params.interval_weeks == 0
-    wf.supervised = wf.is_peer & present & due
+    wf.supervised = wf.is_peer & present & (week % params.interval_weeks == 0)
     _socialise(wf, wf.supervised, params.norm, params.socialisation_rate, params.confidence_shield)
     staff = wf.is_staff
     belief = team_belief(wf)
@@ -103,7 +104,7 @@ def supervise(workforce: Workforce, week: int, params: SupervisionParams) -> np.
                                (belief - wf.expectation), 0.0)
     wf.confidence += np.where(wf.supervised, params.validation[params.supervisor] *
                               (1 - wf.confidence), 0.0)
-    staff_supervised = staff & present & due
+    staff_supervised = staff & present & (week % params.staff_interval_weeks == 0)
     support = np.where(wf.supervised, params.support[params.supervisor], 0.0)
     return np.where(staff_supervised, params.staff_support, support)
 
@@ -118,9 +119,7 @@ def train(workforce: Workforce, params: SupervisionParams) -> None:
 
 
 def train_whole_team(workforce: Workforce, params: SupervisionParams) -> None:
-    """Whole-team training about the role moves staff beliefs toward peer practice."""
-    if not params.whole_team_training:
-        return
-    staff = workforce.is_staff
-    shift = params.team_training_effect * (params.training_norm["peer"] - workforce.role_belief)
-    workforce.role_belief += np.where(staff, shift, 0.0)
+    """Whole-team training about the role moves staff expectations toward peer practice."""
+    if params.whole_team_training:
+        move_expectations(workforce, workforce.is_staff, params.training_norm["peer"],
+                          params.team_training_effect)

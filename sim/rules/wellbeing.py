@@ -1,7 +1,8 @@
 """Wellbeing and retention: strain, sickness absence and leaving (ODD 7.6).
 
 Strain accumulates with demand and is relieved by support, with recovery slowing as strain
-rises (Homer 1985's burnout loop). Sources of strain here: workload per contracted hour, role
+rises (Homer 1985's burnout loop). Sources of strain here: workload (the team's caseload per
+team FTE, the same for everyone in the team), role
 ambiguity (role clarity predicts less emotional exhaustion; 2021 survey), mismatch between
 practice and the person's own anchor, and exclusion (weak ties). The weekly chance of leaving
 grows with strain and with drift below one's anchor (being given tasks outside the role: OR
@@ -49,15 +50,20 @@ class WellbeingParams:
                                  source="assumption (NHS sickness absence ~4-5%)")
     sickness_per_strain: float = param(0.03, lo=0.0, hi=1.0,
                                        doc="extra weekly chance of a sick week per unit strain")
-    exit_base: float = param(0.0015, lo=0.0, hi=1.0,
-                             source="assumption (UK PW turnover not found; ~12%/year)",
-                             doc="weekly hazard of leaving at no strain")
-    exit_per_strain: float = param(0.004, lo=0.0, hi=1.0,
-                                   source="Lombardi 2025 burnout OR 1.54 (calibrated)",
-                                   doc="extra weekly hazard per unit strain")
-    exit_per_drift: float = param(0.025, lo=0.0, hi=1.0,
-                                  source="Lombardi 2025 tasks outside role OR 2.91 (calibrated)",
-                                  doc="extra weekly hazard per unit of practice below anchor")
+    exit_base: float = param(0.0018, lo=0.0, hi=1.0,
+                             source="assumption (UK PW turnover not found; ~9%/year at no "
+                             "strain or drift)", doc="weekly hazard of leaving at no strain")
+    exit_strain_ratio: float = param(
+        1.54, lo=1.0, hi=20.0, source="Lombardi 2025: burnout OR 1.54 for intent to leave",
+        doc="hazard ratio of leaving per strain_reference of strain")
+    strain_reference: float = param(
+        0.5, lo=0.01, hi=5.0, doc="strain difference that counts as burnout vs none")
+    exit_drift_ratio: float = param(
+        2.91, lo=1.0, hi=20.0,
+        source="Lombardi 2025: tasks outside the peer role OR 2.91 (1.90-4.44)",
+        doc="hazard ratio of leaving per drift_reference of practice below one's anchor")
+    drift_reference: float = param(
+        0.3, lo=0.01, hi=1.0, doc="drift below anchor that counts as working outside the role")
     unpaid_exit_multiplier: float = param(
         1.7, lo=1.0, hi=10.0, source="Lombardi 2025 financial needs OR 0.58 (1/0.58)",
         doc="hazard multiplier for unpaid posts")
@@ -79,14 +85,24 @@ def workload(workforce: Workforce, caseload_size: int, params: WellbeingParams) 
     return np.broadcast_to(per_fte / params.caseload_per_fte, wf.fte.shape)
 
 
-def weekly_support(workforce: Workforce, params: WellbeingParams, received: np.ndarray,
+def weekly_support(workforce: Workforce, params: WellbeingParams,
+                   received: tuple[np.ndarray, ...],
                    colleague_ties: np.ndarray, champion_effort: float) -> np.ndarray:
-    """(teams, slots) support felt this week: ordinary working life, supervision or peer
-    network sessions (``received``), colleagues (ties weighted by agreement on the role, 0..1),
-    and a manager championing the PW role."""
-    champion = params.champion_support_weight * champion_effort * workforce.is_peer
-    return np.clip(params.baseline_support + received + params.tie_support_weight * colleague_ties
-                   + champion, 0.0, 1.0)
+    """(teams, slots) support felt this week, 0..1, from ordinary working life, sessions
+    (``received``: supervision or peer network, each 0..1), colleagues (ties weighted by
+    agreement on the role, 0..1) and a manager championing the PW role.
+
+    Sources combine as independent chances of feeling supported (1 - product of 1 - each), so
+    every source adds something, none pushes the total past 1, and no source is lost to a cap.
+    """
+    sources = (np.full(colleague_ties.shape, params.baseline_support),
+               params.tie_support_weight * colleague_ties,
+               params.champion_support_weight * champion_effort * workforce.is_peer,
+               *received)
+    unsupported = np.ones(colleague_ties.shape)
+    for source in sources:
+        unsupported *= 1.0 - np.clip(source, 0.0, 1.0)
+    return 1.0 - unsupported
 
 
 def accumulate_strain(workforce: Workforce, params: WellbeingParams, demand: np.ndarray,
@@ -115,10 +131,17 @@ def draw_sickness(workforce: Workforce, params: WellbeingParams,
 
 
 def exit_hazard(workforce: Workforce, params: WellbeingParams) -> np.ndarray:
-    """(teams, slots) weekly hazard of leaving; the same rule for every staff type."""
+    """(teams, slots) weekly hazard of leaving; the same rule for every staff type.
+
+    Proportional hazards, so each published odds ratio maps onto one factor: the hazard is
+    multiplied by ``exit_drift_ratio`` for every ``drift_reference`` of practice below one's
+    anchor and by ``exit_strain_ratio`` for every ``strain_reference`` of strain.
+    """
     wf = workforce
     drift = np.maximum(wf.anchor - wf.practice, 0.0)
-    hazard = params.exit_base + params.exit_per_strain * wf.strain + params.exit_per_drift * drift
+    log_ratio = (np.log(params.exit_drift_ratio) * drift / params.drift_reference
+                 + np.log(params.exit_strain_ratio) * wf.strain / params.strain_reference)
+    hazard = params.exit_base * np.exp(log_ratio)
     return np.where(wf.paid, hazard, hazard * params.unpaid_exit_multiplier)
 
 
