@@ -67,6 +67,16 @@ def test_formal_recruitment_gives_new_pws_more_confidence():
     assert (formal.confidence[formal.is_peer] > informal.confidence[informal.is_peer]).all()
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "sim/rules/recruitment.py:110 hire(): PW confidence = confidence_at_hire + "
+    "formal_confidence_bonus is not clipped, so confidence_at_hire=0.95 (bonus 0.1) gives "
+    "1.05; until _clip_state in step 7 it feeds supervision, where 1 - shield * confidence "
+    "< 0 pushes practice away from the supervisor's norm"))
+def test_pw_confidence_at_hire_stays_in_0_1():
+    wf = hire_everyone(process="formal", confidence_at_hire=0.95, formal_confidence_bonus=0.1)
+    assert (wf.confidence[wf.is_peer] <= 1.0).all()
+
+
 def test_same_service_pw_starts_with_lower_status():
     known = hire_everyone(same_service=True)
     stranger = hire_everyone(same_service=False)
