@@ -64,10 +64,8 @@ PRACTICE_CMAP = matplotlib.colormaps["coolwarm"]  # blue conventional .. red dis
 MARKERS = {"manager": "s", "staff": "o", "PW": "D"}
 #: Show every slider's value all the time (Vuetify shows it only while dragging).
 CSS = """
-.v-slider__thumb-container--show-label .v-slider__thumb-label {
-    transform: translateY(-20%) translateY(-12px) translateX(-50%) rotate(45deg) !important;
-}
-.v-input__slider { margin-top: 14px; }
+.v-slider__thumb-label-container { display: block !important; }
+.v-input__slider { margin-top: 28px; }
 """
 
 
@@ -215,8 +213,8 @@ class TeamPicture(_Blitted):
                           label="absent this week"),
                    Line2D([], [], marker="o", ls="", mfc="white", mec="0.6", ms=9,
                           label="vacant post")]
-        self.ax.legend(handles=legend, loc="upper center", ncols=3, fontsize=9,
-                       bbox_to_anchor=(0.5, -0.01), frameon=False)
+        self.fig.legend(handles=legend, loc="lower center", ncols=3, fontsize=9,
+                        frameon=False)
         self.fig.colorbar(matplotlib.cm.ScalarMappable(cmap=PRACTICE_CMAP), ax=self.ax,
                           shrink=0.6, pad=0.01,
                           label="practice: 0 conventional .. 1 distinctive peer")
