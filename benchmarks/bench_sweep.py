@@ -196,7 +196,8 @@ def run(runs: int, few: int, many: int) -> dict[str, Any]:
     }
     return {"date": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                        "platform": platform.platform()},
+                        "platform": platform.platform(),
+                        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()]},
             "throughput": throughput, "memory": memory, "ratios": ratios, "targets": TARGETS}
 
 
@@ -204,8 +205,9 @@ def markdown(report: dict[str, Any]) -> str:
     ratios, targets = report["ratios"], report["targets"]
     lines = [f"# Sweep engine benchmark, {report['date']}", "",
              f"Machine: {report['machine']['cpus']} CPUs, Python {report['machine']['python']}"
-             f", {report['machine']['platform']}. Produced by `python -m benchmarks.bench_sweep`"
-             " (method in its docstring).", "",
+             f", {report['machine']['platform']}; load average at the end "
+             f"{report['machine']['load_average_1_5_15']} (other jobs share the machine). "
+             "Produced by `python -m benchmarks.bench_sweep` (method in its docstring).", "",
              "| case | runs | seconds | runs/s | peak memory, all processes (MB) | "
              "parent peak (MB) |", "|---|---:|---:|---:|---:|---:|"]
     for name, row in [*report["throughput"].items(), *report["memory"].items()]:
