@@ -158,6 +158,27 @@ def test_staff_move_less_readily_than_pws():
     assert staff_move(0.0) == 0.0
 
 
+def test_no_influence_beyond_the_influence_bound():
+    wf = influence_setup()
+    pw = peer_slots(wf)
+    wf.practice[0, pw] = 0.9  # 0.6 from the staff's 0.3
+    boundaries.everyday_influence(wf, BoundariesParams(influence_bound=0.5))
+    np.testing.assert_allclose(wf.practice[0, pw], 0.9)
+    np.testing.assert_allclose(wf.practice[0, staff_slots(wf)], 0.3)
+    boundaries.everyday_influence(wf, BoundariesParams(influence_bound=0.7))
+    assert (wf.practice[0, pw] < 0.9).all()
+
+
+def test_more_certain_colleagues_sway_more():
+    def pw_after(staff_confidence: float) -> np.ndarray:
+        wf = influence_setup()
+        wf.confidence[0, staff_slots(wf)] = staff_confidence
+        boundaries.everyday_influence(wf, BoundariesParams())
+        return wf.practice[0, peer_slots(wf)]
+
+    assert (pw_after(0.9) < pw_after(0.3)).all()
+
+
 def test_no_influence_between_people_who_never_share_a_day():
     wf = influence_setup()
     pw = peer_slots(wf)
@@ -183,7 +204,7 @@ def test_anchor_pulls_practice_back_more_with_higher_confidence():
 # --- enforce_boundaries -----------------------------------------------------------------------
 
 def enforcement_setup():
-    """Manager belief 0.4, supervisor norm 0.15, tolerance 0.15: PWs may go up to 0.55."""
+    """Manager belief 0.4, tolerance 0.15: PWs may go up to 0.55."""
     wf = make_workforce(role_belief=0.4, disempowerment=0.2)
     pw = peer_slots(wf)
     wf.practice[0, pw] = [0.8, 0.5]  # one beyond the limit, one within
@@ -196,7 +217,7 @@ def test_enforcement_creates_events_only_above_the_limit():
     params = BoundariesParams(enforcement_probability=1.0, tolerance=0.15,
                               enforcement_pullback=0.5, event_confidence_loss=0.05,
                               disempowerment_memory=0.1)
-    boundaries.enforce_boundaries(wf, params, 1.0, 0.15, np.random.default_rng(0))
+    boundaries.enforce_boundaries(wf, params, 1.0, np.random.default_rng(0))
     assert wf.boundary_event[0, over] and not wf.boundary_event[0, within]
     assert wf.boundary_event.sum() == 1  # never for staff
     assert wf.practice[0, over] == pytest.approx(0.8 - 0.5 * (0.8 - 0.55))
@@ -207,10 +228,11 @@ def test_enforcement_creates_events_only_above_the_limit():
     assert wf.disempowerment[0, within] == pytest.approx(0.2 - 0.1 * 0.2)
 
 
-def test_enforcement_limit_uses_the_higher_of_manager_belief_and_supervisor_norm():
+def test_enforcement_limit_follows_the_line_managers_belief():
     wf, (over, _) = enforcement_setup()
+    wf.role_belief[0, MANAGER] = 0.7
     params = BoundariesParams(enforcement_probability=1.0, tolerance=0.15)
-    boundaries.enforce_boundaries(wf, params, 1.0, 0.7, np.random.default_rng(0))
+    boundaries.enforce_boundaries(wf, params, 1.0, np.random.default_rng(0))
     assert not wf.boundary_event.any()  # 0.8 is within 0.7 + 0.15
 
 
@@ -218,7 +240,7 @@ def test_coproduced_definition_widens_the_tolerance():
     wf, _ = enforcement_setup()
     params = BoundariesParams(enforcement_probability=1.0, coproduced_role_definition=True,
                               coproduced_tolerance=0.3)
-    boundaries.enforce_boundaries(wf, params, 1.0, 0.15, np.random.default_rng(0))
+    boundaries.enforce_boundaries(wf, params, 1.0, np.random.default_rng(0))
     assert not wf.boundary_event.any()
 
 
@@ -227,7 +249,7 @@ def test_stricter_culture_enforces_more_often(strictness):
     wf = make_workforce(n_teams=2000, role_belief=0.4)
     wf.practice[:, peer_slots(wf)] = 0.9
     params = BoundariesParams(enforcement_probability=0.3)
-    boundaries.enforce_boundaries(wf, params, strictness, 0.15, np.random.default_rng(1))
+    boundaries.enforce_boundaries(wf, params, strictness, np.random.default_rng(1))
     rate = wf.boundary_event[:, peer_slots(wf)].mean()
     assert rate == pytest.approx(min(0.3 * strictness, 1.0), abs=0.03)
 

@@ -48,13 +48,13 @@ def test_informal_recruitment_gives_larger_expectation_gap_at_hire():
 def test_formal_recruitment_aligns_team_beliefs_to_role_description():
     start = np.array([[0.5, 0.2, 0.4, 0.9, 0.6, 0.3]])
     params = RecruitmentParams(process="formal", role_description=0.75, formal_team_alignment=0.5)
-    wf = make_workforce(role_belief=start)
+    wf = make_workforce(role_belief=start, expectation=start[:, ::-1])
     recruitment.align_team_to_role_description(wf, params)
     staff, pw = staff_slots(wf), peer_slots(wf)
-    np.testing.assert_allclose(np.abs(wf.role_belief[0, staff] - 0.75),
-                               0.5 * np.abs(start[0, staff] - 0.75))
-    np.testing.assert_array_equal(wf.role_belief[0, pw], start[0, pw])  # PWs are not moved
-    np.testing.assert_array_equal(wf.expectation[0, staff], wf.role_belief[0, staff])
+    for state, before in ((wf.role_belief, start), (wf.expectation, start[:, ::-1])):
+        np.testing.assert_allclose(np.abs(state[0, staff] - 0.75),
+                                   0.5 * np.abs(before[0, staff] - 0.75))
+        np.testing.assert_array_equal(state[0, pw], before[0, pw])  # PWs are not moved
 
     informal = make_workforce(role_belief=start)
     recruitment.align_team_to_role_description(informal, RecruitmentParams(process="informal"))

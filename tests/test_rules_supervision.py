@@ -122,7 +122,20 @@ def test_whole_team_training_raises_staff_beliefs_about_the_role():
     expected = 0.4 + params.team_training_effect * (params.training_norm["peer"] - 0.4)
     np.testing.assert_allclose(wf.role_belief[0, staff], expected)
     np.testing.assert_array_equal(wf.role_belief[0, pw], 0.4)
+    assert (wf.expectation[0, staff] > 0.5).all()  # the change is durable: expectations move
 
     untrained = make_workforce(role_belief=0.4)
     supervision.train_whole_team(untrained, SupervisionParams(whole_team_training=False))
     np.testing.assert_array_equal(untrained.role_belief, 0.4)
+
+
+def test_staff_supervision_follows_its_own_interval():
+    params = SupervisionParams(interval_weeks=4, staff_interval_weeks=6)
+    due = {}
+    for week in range(13):
+        wf = make_workforce()
+        support = supervision.supervise(wf, week, params)
+        due[week] = (bool(support[0, peer_slots(wf)].any()),
+                     bool(support[0, staff_slots(wf)].any()))
+    assert [w for w, (pw, _) in due.items() if pw] == [0, 4, 8, 12]
+    assert [w for w, (_, staff) in due.items() if staff] == [0, 6, 12]
