@@ -82,11 +82,6 @@ def test_run_prints_a_summary_table(finished_run):
         assert text in result.stdout, text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sim/output.py:31 atomic_path(): tempfile.mkstemp creates files with mode 0600 and "
-    "os.replace keeps it, so every output (parquet, csv, png, manifest) is readable only by its "
-    "owner, ignoring the umask; colleagues or a web/notebook server under another account "
-    "cannot read shared results"))
 def test_outputs_honour_the_umask(finished_run):
     _, out = finished_run
     umask = os.umask(0)

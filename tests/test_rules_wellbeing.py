@@ -187,11 +187,6 @@ def test_support_sources_combine_without_exceeding_one():
     np.testing.assert_allclose(full, 1.0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sim/rules/wellbeing.py:144 exit_hazard(): exit_base * np.exp(log_ratio) overflows to inf "
-    "for large strain / strain_reference (e.g. strain 30, strain_reference 0.01, "
-    "exit_strain_ratio 20, all in range), and with exit_base=0 gives 0 * inf = NaN: "
-    "draw_leavers then silently treats the NaN chance as 'never leaves'"))
 def test_exit_hazard_is_finite_for_extreme_valid_parameters():
     wf = make_workforce(strain=30.0)
     params = WellbeingParams(exit_base=0.0, strain_reference=0.01, exit_strain_ratio=20.0)

@@ -40,8 +40,9 @@ class BoundariesParams:
         False, source="Gillard 2013 finding 4; Gillard 2017 principles",
         doc="the team and PWs co-produced a shared definition of peer practice")
     coproduction_alignment: float = param(
-        0.5, lo=0.0, hi=1.0, doc="share of the way co-producing the definition moves everyone's "
-        "expectation of the role toward it at the start")
+        0.5, lo=0.0, hi=1.0, source="calibrated (ODD section 8)",
+        doc="share of the way co-producing the definition moves everyone's expectation of the "
+        "role toward it at the start")
     coproduction_pull: float = param(
         0.1, lo=0.0, hi=1.0, doc="share of the way beliefs move to the co-produced definition "
         "per meeting")
@@ -52,7 +53,7 @@ class BoundariesParams:
     belief_rate: float = param(0.2, lo=0.0, hi=1.0, doc="share of the way to the bounded mean "
                                "per meeting")
     belief_stubbornness: float = param(
-        0.15, lo=0.0, hi=1.0, source="Friedkin & Johnsen 1999 (value assumption)",
+        0.15, lo=0.0, hi=1.0, source="calibrated (ODD section 8); Friedkin & Johnsen 1999",
         doc="share of the way beliefs return to the person's own expectation per meeting")
     influence_rate: float = param(
         0.05, lo=0.0, hi=1.0, source="Deffuant et al. 2000 mu (value assumption)",
@@ -155,14 +156,17 @@ def anchor(workforce: Workforce, params: BoundariesParams) -> None:
 
 def enforce_boundaries(workforce: Workforce, params: BoundariesParams, strictness: float,
                        rng: np.random.Generator) -> None:
-    """Challenge PW practice beyond the line manager's limit; record boundary-tension events."""
+    """Challenge PW practice beyond the line manager's limit; record boundary-tension events.
+
+    Only a manager in post who worked with the PW this week can challenge their practice.
+    """
     wf = workforce
     allowed = wf.role_belief[:, [MANAGER]] + params.tolerance + \
         params.coproduced_role_definition * params.coproduced_tolerance
     excess = np.maximum(wf.practice - allowed, 0.0)
     chance = np.clip(params.enforcement_probability * strictness, 0.0, 1.0)
     draw = rng.random(wf.practice.shape)
-    wf.boundary_event = wf.is_peer & (excess > 0) & (draw < chance)
+    wf.boundary_event = wf.is_peer & met_manager(wf) & (excess > 0) & (draw < chance)
     wf.practice -= np.where(wf.boundary_event, params.enforcement_pullback * excess, 0.0)
     wf.confidence -= np.where(wf.boundary_event, params.event_confidence_loss, 0.0)
     m = params.disempowerment_memory
@@ -210,14 +214,20 @@ def agreeing_ties(workforce: Workforce, params: BoundariesParams) -> np.ndarray:
     return (wf.ties * agreement * others).sum(axis=-1) / count
 
 
+def met_manager(workforce: Workforce) -> np.ndarray:
+    """(teams, slots) whether each person shared a working day with the manager this week."""
+    days = workforce.present_days
+    return (days & days[:, [MANAGER]]).any(axis=-1)
+
+
 def validation(workforce: Workforce, champion_effort: float,
                user_relationship: np.ndarray) -> np.ndarray:
     """(teams, slots) weekly validation of a PW: a championing manager met this week, and the
     relationships built with their service users (whose progress PWs see)."""
     wf = workforce
     at_work = wf.present_days.any(axis=-1)
-    manager_met = (wf.present_days & wf.present_days[:, [MANAGER]]).any(axis=-1)
-    return np.where(at_work, 0.5 * champion_effort * manager_met + 0.5 * user_relationship, 0.0)
+    return np.where(at_work, 0.5 * champion_effort * met_manager(wf) + 0.5 * user_relationship,
+                    0.0)
 
 
 def update_identity(workforce: Workforce, params: BoundariesParams, validation: np.ndarray,

@@ -39,7 +39,7 @@ class RecruitmentParams:
     informal_expectation_sd: float = param(
         0.15, lo=0.0, hi=0.5, doc="spread of PW expectations after informal selection")
     formal_team_alignment: float = param(
-        0.3, lo=0.0, hi=1.0,
+        0.3, lo=0.0, hi=1.0, source="calibrated (ODD section 8)",
         doc="share of the way a formal process moves team beliefs to the role description")
     anchor: float = param(0.8, lo=0.0, hi=1.0, doc="mean lived-experience anchor of new PWs")
     anchor_sd: float = param(0.08, lo=0.0, hi=0.5, doc="spread of PW anchors")
@@ -107,7 +107,8 @@ def hire(
     wf.expectation[peer] = expectation_draw(params, n_peer, rng)
     wf.role_belief[peer] = wf.expectation[peer]
     formal = params.process == "formal"
-    wf.confidence[peer] = params.confidence_at_hire + formal * params.formal_confidence_bonus
+    wf.confidence[peer] = min(1.0, params.confidence_at_hire
+                              + formal * params.formal_confidence_bonus)
     wf.fte[peer] = working.effective_fte
     wf.paid[peer] = working.paid
     wf.flexible_days[peer] = working.days == "flexible"
@@ -153,10 +154,12 @@ def align_team_to_role_description(workforce: Workforce, params: RecruitmentPara
 
 
 def due_vacancies(workforce: Workforce) -> np.ndarray:
-    """Count down open vacancies; return the (teams, slots) mask of those due to be filled."""
+    """Return the (teams, slots) mask of vacancies due to be filled this week, and count the
+    others down: a post left with delay d stays open for d whole weeks."""
     vacant = ~workforce.occupied
-    workforce.vacancy_weeks[vacant] -= 1
-    return vacant & (workforce.vacancy_weeks <= 0)
+    due = vacant & (workforce.vacancy_weeks <= 0)
+    workforce.vacancy_weeks[vacant & ~due] -= 1
+    return due
 
 
 def open_vacancies(workforce: Workforce, leavers: np.ndarray, params: RecruitmentParams) -> None:

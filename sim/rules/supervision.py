@@ -9,8 +9,9 @@ a pull weakened by the PW's confidence; training sessions do the same toward the
 A clinical supervisor with protective, professionally defined boundaries holds a low norm, a
 peer supervisor a high one, mixed in between. Supervision also renegotiates the PW's
 expectations toward what the team believes, and gives support (mentoring supervision predicts
-job satisfaction; 2021 survey). Non-peer staff have routine supervision that gives support
-on the same terms. Optional whole-team training moves staff beliefs about the role.
+job satisfaction; 2021 survey). Managers and non-peer staff have routine supervision on their
+own calendar that gives support (no socialisation of their practice is modelled). Optional
+whole-team training moves staff expectations of the role.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class SupervisionParams:
         {"clinical": 0.0, "mixed": 0.02, "peer": 0.04}, lo=0.0, hi=1.0,
         doc="confidence gain per session, times (1 - confidence)")
     staff_support: float = param(
-        0.5, lo=0.0, hi=1.0, doc="support felt by non-peer staff from their routine supervision")
+        0.5, lo=0.0, hi=1.0,
+        doc="support felt by managers and non-peer staff from routine supervision")
     staff_interval_weeks: int = param(4, lo=1, hi=52,
                                       doc="weeks between non-peer staff supervision sessions")
     training_content: str = param("conventional", choices=TRAINING,

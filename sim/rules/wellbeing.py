@@ -6,7 +6,8 @@ team FTE, the same for everyone in the team), role
 ambiguity (role clarity predicts less emotional exhaustion; 2021 survey), mismatch between
 practice and the person's own anchor, and exclusion (weak ties). The weekly chance of leaving
 grows with strain and with drift below one's anchor (being given tasks outside the role: OR
-2.91 for intent to leave, Lombardi et al. 2025; Bhatt's cultural-carriers turnover), and is
+2.91 for intent to leave, Lombardi et al. 2025; people far from the culture leave more often,
+Harrison & Carroll 1991), and is
 higher without pay (meeting financial needs OR 0.58). The rule is the same for every staff
 type: three studies found no systematic difference in burnout or intent to leave between peer
 and non-peer staff, so any difference must come from the inputs.
@@ -20,6 +21,8 @@ import numpy as np
 
 from sim.agents import Workforce
 from sim.params import param
+
+MAX_LOG_RATIO = 20.0  # caps the hazard ratio (e^20) so extreme strain cannot overflow
 
 
 @dataclass
@@ -37,8 +40,9 @@ class WellbeingParams:
                                     doc="how fast recovery slows as strain rises")
     baseline_support: float = param(0.3, lo=0.0, hi=1.0,
                                     doc="support everyone has from ordinary working life")
-    tie_support_weight: float = param(0.3, lo=0.0, hi=1.0,
-                                      doc="support felt per unit of agreeing ties to colleagues")
+    tie_support_weight: float = param(
+        0.3, lo=0.0, hi=1.0, source="calibrated (ODD section 8)",
+        doc="support felt per unit of agreeing ties to colleagues")
     champion_support_weight: float = param(
         0.2, lo=0.0, hi=1.0, doc="support a PW feels per unit of the manager's championing")
     support_memory: float = param(0.1, lo=0.0, hi=1.0,
@@ -50,9 +54,9 @@ class WellbeingParams:
                                  source="assumption (NHS sickness absence ~4-5%)")
     sickness_per_strain: float = param(0.03, lo=0.0, hi=1.0,
                                        doc="extra weekly chance of a sick week per unit strain")
-    exit_base: float = param(0.0018, lo=0.0, hi=1.0,
-                             source="assumption (UK PW turnover not found; ~9%/year at no "
-                             "strain or drift)", doc="weekly hazard of leaving at no strain")
+    exit_base: float = param(
+        0.0018, lo=0.0, hi=1.0, source="calibrated (ODD section 8); UK PW turnover not found",
+        doc="weekly hazard of leaving at no strain or drift (~9%/year)")
     exit_strain_ratio: float = param(
         1.54, lo=1.0, hi=20.0, source="Lombardi 2025: burnout OR 1.54 for intent to leave",
         doc="hazard ratio of leaving per strain_reference of strain")
@@ -141,7 +145,7 @@ def exit_hazard(workforce: Workforce, params: WellbeingParams) -> np.ndarray:
     drift = np.maximum(wf.anchor - wf.practice, 0.0)
     log_ratio = (np.log(params.exit_drift_ratio) * drift / params.drift_reference
                  + np.log(params.exit_strain_ratio) * wf.strain / params.strain_reference)
-    hazard = params.exit_base * np.exp(log_ratio)
+    hazard = params.exit_base * np.exp(np.minimum(log_ratio, MAX_LOG_RATIO))
     return np.where(wf.paid, hazard, hazard * params.unpaid_exit_multiplier)
 
 

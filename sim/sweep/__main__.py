@@ -9,13 +9,15 @@ Examples::
     python -m sim.sweep +experiment=morris_example --cfg job     # print the composed config
 
 Rerunning the same command resumes: only the runs missing from ``sweep.output_dir`` execute.
-Exit status: 0 all runs succeeded, 1 some runs failed (tracebacks in the run table), 2 bad
-config (nothing written), 130 interrupted (rerun to resume).
+Exit status: 0 all runs succeeded, 1 some runs failed (tracebacks in the run table) or a worker
+process died (rerun to resume), 2 bad config (nothing written), 130 interrupted (rerun to
+resume).
 """
 
 from __future__ import annotations
 
 import sys
+from concurrent.futures import BrokenExecutor
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
@@ -49,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted: finished runs are saved; rerun the same command to resume",
               file=sys.stderr)
         return 130
+    except BrokenExecutor as err:
+        print(f"error: a worker process died ({err}); finished runs are saved; rerun the same "
+              "command to resume", file=sys.stderr)
+        return 1
     print(f"{outcome.n_ok} of {outcome.n_runs} runs succeeded; results in {outcome.output_dir}")
     if outcome.verdict:
         print(outcome.verdict)

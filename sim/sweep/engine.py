@@ -12,6 +12,7 @@ import itertools
 import math
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -111,10 +112,12 @@ def run_sweep(cfg: DictConfig, base_dir: Path | None = None) -> SweepOutcome:
     size = chunk_size(len(pending), config)
     attempt["chunk_size"] = size
     progress = Progress(plan.n_runs, len(status), failed_before, config.sweep.progress)
+    results = chunk_results(chunks(plan, pending, size), config.sweep, config.cluster)
     try:
-        for result in chunk_results(chunks(plan, pending, size), config.sweep, config.cluster):
-            store.write_chunk(result)
-            progress.update(len(result.runs), int((result.runs["status"] != "ok").sum()))
+        with closing(results):  # on any exit, stop the workers and drop unfinished chunks
+            for result in results:
+                store.write_chunk(result)
+                progress.update(len(result.runs), int((result.runs["status"] != "ok").sum()))
     except BaseException as err:
         progress.close()
         finish(store, manifest, attempt, plan, f"interrupted ({type(err).__name__})")

@@ -76,6 +76,11 @@ def build_plan(experiment: ExperimentConfig, base_dir: Path) -> Plan:
         label = row.get(SCENARIO_COLUMN) or scenario_label(values, experiment.name)
         check_point(params, point_id, str(label))
         points.append(Point(point_id, str(label), values, params))
+    reference = experiment.analysis.reference
+    if reference and reference not in {p.scenario for p in points}:
+        raise ConfigError("experiment.analysis.reference", reference,
+                          "a scenario label: " + ", ".join(dict.fromkeys(p.scenario
+                                                                         for p in points)))
     output = OutputSpec(experiment.model, tuple(experiment.metrics or TEAM_OUTCOMES),
                         experiment.record_interval_weeks)
     return Plan(experiment, points, output, experiment_hash(experiment, points))
