@@ -95,6 +95,12 @@ AGENT_COLUMNS = ("practice", "anchor", "role_belief", "expectation", "confidence
                  "strain", "supported", "disempowerment", "tenure_weeks", "fte")
 
 
+#: Practice below one's anchor that counts as drifted (working outside the peer role) and as
+#: anchored, for exit rates by drift (pattern 5; Lombardi 2025). Assumption: a drift of 0.2 is
+#: two thirds of ``wellbeing.drift_reference``.
+DRIFTED, ANCHORED = 0.2, 0.1
+
+
 class Recorder:
     """Collects team outcomes every ``record_interval_weeks`` and agent snapshots."""
 
@@ -103,15 +109,25 @@ class Recorder:
         self._weeks: list[int] = []
         self._rows: list[dict[str, np.ndarray]] = []
         self._agents: list[pd.DataFrame] = []
-        self._exits = {"pw_exits": 0.0, "staff_exits": 0.0}
+        self._counts = dict.fromkeys(("pw_exits", "staff_exits", "pw_weeks_drifted",
+                                      "pw_exits_drifted", "pw_weeks_anchored",
+                                      "pw_exits_anchored"), 0.0)
         self._leavers: list[pd.DataFrame] = []
 
     def record(self, week: int, consensus: np.ndarray, ambiguity: np.ndarray) -> None:
         out = self.model.params.output
         last = week == self.model.params.organisation.horizon_weeks - 1
         wf = self.model.workforce
-        self._exits["pw_exits"] += float((wf.exited & wf.is_peer).sum())
-        self._exits["staff_exits"] += float((wf.exited & wf.is_staff).sum())
+        drift = np.maximum(wf.anchor - wf.practice, 0.0)
+        drifted = wf.is_peer & (drift >= DRIFTED)
+        anchored = wf.is_peer & (drift < ANCHORED)
+        counts = self._counts
+        counts["pw_exits"] += float((wf.exited & wf.is_peer).sum())
+        counts["staff_exits"] += float((wf.exited & wf.is_staff).sum())
+        counts["pw_weeks_drifted"] += float(drifted.sum())
+        counts["pw_exits_drifted"] += float((wf.exited & drifted).sum())
+        counts["pw_weeks_anchored"] += float(anchored.sum())
+        counts["pw_exits_anchored"] += float((wf.exited & anchored).sum())
         if wf.exited.any():
             self._leavers.append(self.agent_snapshot(week, wf.exited))
         if week % out.record_interval_weeks == 0 or last:
@@ -166,11 +182,15 @@ class Recorder:
         n_teams = self.model.params.organisation.n_teams
         pw_posts = n_teams * int((self.model.workforce.role == PEER).sum())
         staff_posts = n_teams * int((self.model.workforce.role != PEER).sum())
-        row["pw_turnover_per_year"] = (self._exits["pw_exits"] / (pw_posts * years)
+        row["pw_turnover_per_year"] = (self._counts["pw_exits"] / (pw_posts * years)
                                        if pw_posts and years else np.nan)
-        row["staff_turnover_per_year"] = self._exits["staff_exits"] / (staff_posts * years) \
+        row["staff_turnover_per_year"] = self._counts["staff_exits"] / (staff_posts * years) \
             if years else np.nan
+        for name in ("pw_weeks_drifted", "pw_exits_drifted", "pw_weeks_anchored",
+                     "pw_exits_anchored"):
+            row[name] = self._counts[name]
         cl = self.model.caseload
+        row["user_recovery_sd_final"] = float(cl.recovery.std())
         row["user_admissions_per_year"] = float(cl.admissions.mean() / years) if years \
             else np.nan
         row["weeks"] = float(self.model.week)
