@@ -69,22 +69,49 @@ CSS = """
 """
 
 
-def model_params(preset: str, memory: RunMemory) -> dict:
-    """SolaraViz inputs: one per lever, starting at the preset's values, plus the seed."""
-    values = preset_levers(preset)
-    params: dict = {"preset": preset, "memory": memory,
-                    "seed": Slider("Seed (same seed, same run)", 1, 1, 100, 1)}
-    for name, lever in LEVERS.items():
-        if lever.kind == "select":
-            params[name] = {"type": "Select", "value": values[name],
-                            "values": list(lever.values), "label": lever.label}
-        elif lever.kind == "bool":
-            params[name] = {"type": "Checkbox", "value": bool(values[name]),
-                            "label": lever.label}
-        else:
-            kind = float if lever.kind == "float" else int
-            params[name] = Slider(lever.label, kind(values[name]), *lever.values, dtype=kind)
-    return params
+class Session:
+    """One browser session's inputs: the preset, the seed and every lever, each a reactive value.
+
+    The sidebar's inputs are bound to these values, so choosing a preset can set every lever to
+    the preset's value; Reset builds the next model from them (``WorkshopModel(inputs=...)``).
+    """
+
+    def __init__(self) -> None:
+        self.memory = RunMemory()
+        self.preset = solara.reactive("london")
+        self.inputs = {"seed": solara.reactive(1)}
+        for name, value in preset_levers(self.preset.value).items():
+            self.inputs[name] = solara.reactive(value)
+        self.model_params = self._model_params()
+
+    def choose(self, preset: str) -> None:
+        """Set every lever to the preset's value (the seed is kept)."""
+        for name, value in preset_levers(preset).items():
+            self.inputs[name].value = value
+
+    def values(self) -> dict:
+        """What the sidebar shows now: preset, seed and levers."""
+        return {"preset": self.preset.value} | {k: v.value for k, v in self.inputs.items()}
+
+    def new_model(self) -> WorkshopModel:
+        return WorkshopModel(inputs=self.values, memory=self.memory)
+
+    def _model_params(self) -> dict:
+        """SolaraViz's inputs, bound to this session's values, and its fixed arguments."""
+        params: dict = {"inputs": self.values, "memory": self.memory,
+                        "seed": Slider("Seed (same seed, same run)", self.inputs["seed"], 1, 100,
+                                       1, dtype=int)}
+        for name, lever in LEVERS.items():
+            value = self.inputs[name]
+            if lever.kind == "select":
+                params[name] = {"type": "Select", "value": value, "values": list(lever.values),
+                                "label": lever.label}
+            elif lever.kind == "bool":
+                params[name] = {"type": "Checkbox", "value": value, "label": lever.label}
+            else:
+                kind = float if lever.kind == "float" else int
+                params[name] = Slider(lever.label, value, *lever.values, dtype=kind)
+        return params
 
 
 def _png(canvas: FigureCanvasAgg) -> bytes:
@@ -185,8 +212,9 @@ class OutcomePlots(_Blitted):
             if not now.empty:
                 mean, half = now[column].to_numpy(), now[f"{column}_ci"].to_numpy()
                 band.set_data(now.index.to_numpy(), mean - half, mean + half)
-        self.title.set_text(f"Week {model.week} of {horizon}: {model.label}. "
-                            "Lines: mean over teams; bands: 95% CI")
+        n_teams = model.params.organisation.n_teams
+        self.title.set_text(f"Week {model.week} of {horizon}. Lines: mean over {n_teams} teams; "
+                            "bands: 95% CI; grey dashes: previous run")
         return self._blit((id(previous), horizon, tuple(limits)), redraw_static)
 
 
@@ -262,6 +290,7 @@ def Outcomes(model: WorkshopModel, memory: RunMemory):
     plots = solara.use_memo(OutcomePlots, [])
     previous = memory.previous if memory.previous is not model else None
     png = solara.use_memo(lambda: plots.render(model, previous), [model, model.week, previous])
+    solara.Text(f"This run: {model.label}, week {model.week}", classes=["run-label"])
     solara.Image(png, width="100%", classes=["outcome-plots"])
 
 
@@ -279,20 +308,18 @@ def TeamPanel(model: WorkshopModel):
 
 @solara.component
 def Page():
-    """One browser session: its own preset, model, figures and memory of the previous run."""
-    preset = solara.use_reactive("london")
-    memory = solara.use_memo(RunMemory, [])
-    first = solara.use_memo(lambda: WorkshopModel(preset=preset.value, memory=memory),
-                            [preset.value])
-    model = solara.use_reactive(first)
+    """One browser session: its own inputs, model, figures and memory of the previous run."""
+    session = solara.use_memo(Session, [])
+    model = solara.use_reactive(solara.use_memo(session.new_model, []))
     solara.Style(CSS)
     with solara.Sidebar(), solara.Card("Preset"), solara.Column(gap="8px"):
-        solara.Select("Preset", value=preset, values=list(PRESETS))
-        solara.Text(PRESETS[preset.value])
-        solara.Text("The levers under Model Parameters start at the preset's values. Change "
-                    "them, then press RESET to start a new run with them.")
-    SolaraViz(model, components=[], model_params=model_params(preset.value, memory),
-              name="Peer Workers joining mental health teams").key(preset.value)
+        solara.Select("Preset", value=session.preset, values=list(PRESETS),
+                      on_value=session.choose)
+        solara.Text(PRESETS[session.preset.value])
+        solara.Text("Choosing a preset sets the levers under Model Parameters to its values. "
+                    "Change them if you like, then press RESET to start a new run.")
+    SolaraViz(model, components=[], model_params=session.model_params, play_interval=50,
+              name="Peer Workers joining mental health teams")
     with solara.Columns([3, 2]):
-        Outcomes(model.value, memory)
+        Outcomes(model.value, session.memory)
         TeamPanel(model.value)

@@ -12,6 +12,7 @@ exactly the ``scenario=north`` run of ``python -m sim.run`` (at the app's size a
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -143,14 +144,19 @@ class WorkshopModel(PeerWorkModel):
     """``PeerWorkModel`` built from a preset and lever values (Mesa's SolaraViz passes kwargs).
 
     ``kwargs`` are levers (names in :data:`LEVERS`; Mesa's SolaraViz requires the name
-    ``kwargs``); levers left out, or ``None``, keep the preset's value. ``memory`` (optional) is a
-    :class:`RunMemory` shared by the models of one browser session, so the plots can show the
-    previous run next to this one.
+    ``kwargs``); levers left out, or ``None``, keep the preset's value. ``inputs`` (optional)
+    returns the app's current preset, seed and levers; when given, it replaces the other
+    arguments (SolaraViz's Reset passes its own copy of the inputs, which the app does not use).
+    ``memory`` (optional) is a :class:`RunMemory` shared by the models of one browser session,
+    so the plots can show the previous run next to this one.
     """
 
     def __init__(self, preset: str = "london", seed: int = 1, n_teams: int = APP_TEAMS,
                  horizon_weeks: int = APP_HORIZON_WEEKS, memory: RunMemory | None = None,
-                 **kwargs: Any) -> None:
+                 inputs: Callable[[], dict[str, Any]] | None = None, **kwargs: Any) -> None:
+        if inputs is not None:  # the app's current inputs take precedence over the arguments
+            kwargs = dict(inputs())
+            preset, seed = kwargs.pop("preset"), kwargs.pop("seed")
         self.overrides = overrides_for(preset, seed, n_teams, horizon_weeks, **kwargs)
         super().__init__(_compose(self.overrides))
         self.preset = preset
@@ -160,9 +166,11 @@ class WorkshopModel(PeerWorkModel):
 
 
 def describe_run(preset: str, overrides: list[str], seed: int) -> str:
-    """A short label: the preset, the changed levers and the seed."""
-    changed = [o.split(".", 1)[-1] for o in overrides[4:]]
-    return f"{preset}" + (f" + {', '.join(changed)}" if changed else "") + f" (seed {seed})"
+    """A short label: the preset, the levers changed from it (by their app labels), the seed."""
+    labels = {lever.key: lever.label for lever in LEVERS.values()}
+    changed = [f"{labels.get(key, key)}: {value}"
+               for key, value in (o.split("=", 1) for o in overrides[4:])]
+    return preset + (f" + {'; '.join(changed)}" if changed else "") + f" (seed {seed})"
 
 
 class RunMemory:
