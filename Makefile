@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help run test lint bench clean
+.PHONY: help run app test lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -18,6 +18,12 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)  ## run the default scenario (outputs/ under the scenario name)
 	$(BIN)/python -m sim.run $(ARGS)
+
+APP_HOST ?= 127.0.0.1
+APP_PORT ?= 8765
+app: $(STAMP)  ## workshop app on http://127.0.0.1:8765, offline (APP_HOST=, APP_PORT=)
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=false $(BIN)/solara run sim/app.py --host $(APP_HOST) \
+		--port $(APP_PORT) --production --no-open --no-check-version
 
 test: $(STAMP)  ## run the test suite and the linter
 	$(BIN)/ruff check sim tests experiments benchmarks
