@@ -50,8 +50,9 @@ PANELS = (
      {"distinctiveness": "PW minus staff", "pw_practice": "PWs", "staff_practice": "staff"}),
     ("Expectation gap", "|PW expectation - team belief|", (0.0, 0.4),
      {"expectation_gap": "expectation gap", "pw_role_ambiguity": "PW role ambiguity"}),
-    ("Status gap", "staff minus PW status", (0.0, 0.8),
-     {"status_gap": "status gap", "pw_integration": "PW ties to team"}),
+    ("Status gap, ties and valuation", "0..1", (0.0, 0.8),
+     {"status_gap": "status gap (staff - PW)", "pw_integration": "PW ties to team",
+      "pw_valued_by_users": "PW valued by users"}),
     ("Strain", "strain (0 = none)", (0.0, 1.0),
      {"pw_strain": "PWs", "staff_strain": "non-peer staff"}),
     ("Retention", "PWs per team", (0.0, 2.5),
@@ -197,11 +198,14 @@ class OutcomePlots(_Blitted):
                     line.set_data([], [])
                 else:
                     line.set_data(before.index, before[column])
-                # Headroom above the data for the legend, drawn in one row at the top.
-                ax.set(xlim=(0, horizon), ylim=(lo - 0.02, hi + 0.25 * (hi - lo)))
+                # Headroom above the data for the legend, in one or two rows at the top.
                 handles = [self.lines[c] for c in series] + ([line] if not before.empty else [])
-                ax.legend(handles=handles, fontsize=8.5, loc="upper left", ncols=len(handles),
-                          handlelength=1.5, columnspacing=0.8, borderaxespad=0.3)
+                wide = len(handles) > 3 or sum(len(h.get_label()) for h in handles) > 38
+                rows = 2 if wide else 1
+                ax.set(xlim=(0, horizon), ylim=(lo - 0.02, hi + (0.13 + 0.12 * rows) * (hi - lo)))
+                ax.legend(handles=handles, fontsize=8.5, loc="upper left",
+                          ncols=-(-len(handles) // rows), handlelength=1.5, columnspacing=0.8,
+                          borderaxespad=0.3)
 
         for column, line in self.lines.items():
             if now.empty:
