@@ -66,7 +66,8 @@ def sweep_overrides(base: list[str], runs: int, out: Path, backend: str) -> list
     return ["+experiment=recruitment_by_supervision", "experiment.name=bench",
             "experiment.factors=[]", f"experiment.replications={runs}",
             f"experiment.base=[{quoted}]", "experiment.metrics=[]",
-            "experiment.analysis.outcomes=[]", "sweep.analyse=false", "sweep.progress=none",
+            "experiment.analysis.outcomes=[]", "experiment.analysis.reference=null",
+            "sweep.analyse=false", "sweep.progress=none",
             f"sweep.backend={backend}", "sweep.workers=2", f"sweep.output_dir={out}"]
 
 

@@ -47,7 +47,8 @@ def test_csv_design_reads_points_and_labels(tmp_path):
     (tmp_path / "points.csv").write_text(
         "scenario,supervision,team.caseload\nsmall,peer,20\nlarge,clinical,60\n")
     plan = plan_of(["+experiment=recruitment_by_supervision", "experiment.factors=[]",
-                    "experiment.design.kind=csv", "experiment.design.csv=points.csv"], tmp_path)
+                    "experiment.design.kind=csv", "experiment.design.csv=points.csv",
+                    "experiment.analysis.reference=null"], tmp_path)
     assert [p.scenario for p in plan.points] == ["small", "large"]
     assert [p.params.team.caseload for p in plan.points] == [20, 60]
     assert plan.points[0].params.supervision.supervisor == "peer"
@@ -99,6 +100,8 @@ def test_the_hash_changes_with_what_determines_results():
     (["experiment.metrics=[happiness]"], "experiment.metrics", "TEAM_OUTCOMES"),
     (["experiment.base=['scenario=atlantis']"], "experiment.base/scenario", "london"),
     (["sweep.backend=mpi"], "sweep.backend", "serial, processes, dask"),
+    (["experiment.analysis.reference=nobody"], "experiment.analysis.reference",
+     "recruitment=formal supervision=peer"),
 ])
 def test_bad_configs_name_key_value_and_what_is_allowed(tmp_path, overrides, key, says):
     out = tmp_path / "out"

@@ -73,3 +73,11 @@ def test_a_bad_config_exits_2_with_one_message_and_writes_nothing(tmp_path):
     assert done.stderr.strip() == ("error: invalid config value experiment.design.samples=0: "
                                    "allowed an integer >= 1")
     assert not (tmp_path / "x").exists()
+
+
+def test_cfg_job_prints_the_composed_sweep_config():
+    done = subprocess.run([sys.executable, "-m", "sim.sweep", "+experiment=morris_example",
+                           "sweep.backend=dask", "--cfg", "job"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "kind: morris" in done.stdout and "backend: dask" in done.stdout

@@ -11,10 +11,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import pytest
 
 from sim.analysis.tables import load_runs, load_timeseries
@@ -123,3 +125,46 @@ def test_another_experiment_in_the_same_folder_is_refused(tmp_path):
     sweep(tmp_path, "experiment.replications=1")
     with pytest.raises(ConfigError, match="another experiment or changed configs"):
         sweep(tmp_path, "experiment.replications=1", "experiment.root_seed=99")
+
+
+def test_a_lost_worker_process_stops_the_sweep_and_the_rerun_finishes(tmp_path, uninterrupted):
+    proc = start_cli(tmp_path, "sweep.backend=processes", "sweep.workers=2")
+    wait_for_parts(tmp_path, 2, proc)
+    workers = worker_processes(psutil.Process(proc.pid))
+    assert workers
+    workers[0].kill()
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert "a worker process died" in stderr and "rerun the same command" in stderr
+    sweep(tmp_path, SLOW, "sweep.backend=processes", "sweep.workers=2")
+    assert_same(tmp_path, uninterrupted)
+
+
+def test_a_lost_dask_worker_is_replaced_without_losing_runs(tmp_path, uninterrupted):
+    killed: list[int] = []
+    killer = threading.Thread(target=kill_a_dask_worker, args=(tmp_path, killed), daemon=True)
+    killer.start()
+    outcome = sweep(tmp_path, SLOW, "sweep.backend=dask", "sweep.workers=2")
+    killer.join()
+    assert len(killed) == 1
+    assert (outcome.n_ok, outcome.n_failed) == (12, 0)
+    assert_same(tmp_path, uninterrupted)
+
+
+def kill_a_dask_worker(out: Path, killed: list[int]) -> None:
+    """Once two chunks are saved, kill one Dask worker process (its nanny starts another)."""
+    deadline = time.monotonic() + 60
+    while len(list((out / "runs").glob("part-*.parquet"))) < 2:
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
+    workers = worker_processes(psutil.Process())
+    if workers:
+        workers[0].kill()
+        killed.append(workers[0].pid)
+
+
+def worker_processes(parent: psutil.Process) -> list[psutil.Process]:
+    """Spawned worker processes of ``parent`` (not multiprocessing's resource tracker)."""
+    return [child for child in parent.children()
+            if "spawn_main" in " ".join(child.cmdline())]
