@@ -241,6 +241,10 @@ def test_app_in_a_real_browser(server, browser):
     page.locator(".v-select").filter(has_text="Preset").first.click()
     page.get_by_role("option", name="good_practice").click()
     page.get_by_text("Good practice: formal").wait_for()
+    recruitment = page.locator(".v-select").filter(has_text="Recruitment").first
+    assert recruitment.locator(".v-select__selection").inner_text() == "formal"  # was informal
+    assert page.get_by_role("slider", name="Training sessions").get_attribute(
+        "aria-valuenow") == "10"  # London has 8
     # Move a slider with the keyboard: PW posts per team 2 -> 3.
     slider = page.get_by_role("slider", name="PW posts per team")
     assert slider.get_attribute("aria-valuenow") == "2"
