@@ -6,6 +6,7 @@ done when resuming count as done but not toward the throughput.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from typing import TextIO
@@ -24,8 +25,10 @@ class Progress:
             mode = "bar" if self.stream.isatty() else "plain"
         self.mode, self.total, self.done, self.failed = mode, total, already_done, failed
         self.start_done, self.started, self.last_line = already_done, time.monotonic(), 0.0
+        # the terminal's width, or 80 columns when it reports none (some ptys and CI consoles)
+        width = shutil.get_terminal_size().columns
         self.bar = tqdm(total=total, initial=already_done, unit="run", file=self.stream,
-                        dynamic_ncols=True, smoothing=0.1) if mode == "bar" else None
+                        ncols=width, smoothing=0.1) if mode == "bar" else None
         if self.bar is not None:
             self.bar.set_postfix(failed=failed)
 
