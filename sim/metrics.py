@@ -190,7 +190,7 @@ class Recorder:
                      "pw_exits_anchored"):
             row[name] = self._counts[name]
         cl = self.model.caseload
-        row["user_recovery_sd_final"] = float(cl.recovery.std())
+        row["user_recovery_sd"] = float(cl.recovery.std())
         row["user_admissions_per_year"] = float(cl.admissions.mean() / years) if years \
             else np.nan
         row["weeks"] = float(self.model.week)
