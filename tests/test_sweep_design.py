@@ -118,6 +118,13 @@ def test_no_experiment_lists_the_available_ones():
         plan_of([])
 
 
-def test_unknown_sweep_key_fails_while_composing():
-    with pytest.raises(ConfigError, match="workerz"):
-        load_sweep_config(["+experiment=lhs_example", "sweep.workerz=3"])
+@pytest.mark.parametrize(("override", "key", "says"), [
+    ("sweep.workerz=3", "sweep.workerz", "not in 'SweepSettings'"),
+    ("sweep.workers=two", "sweep.workers", "could not be converted to Integer"),
+    ("+experiment=nope", "experiment", "recruitment_by_supervision"),
+])
+def test_schema_violations_fail_while_composing(override, key, says):
+    overrides = [override] if override.startswith("+") else ["+experiment=lhs_example", override]
+    with pytest.raises(ConfigError) as caught:
+        load_sweep_config(overrides)
+    assert caught.value.key == key and says in str(caught.value)

@@ -29,7 +29,7 @@ from sim.config import CONF_DIR
 from sim.output import git_revision, package_versions, write_parquet, write_text
 from sim.params import ConfigError
 from sim.sweep.backends import JOBQUEUE_CLUSTERS, chunk_results
-from sim.sweep.plan import Plan, build_plan
+from sim.sweep.plan import Plan, available_experiments, build_plan
 from sim.sweep.progress import Progress
 from sim.sweep.runner import Chunk
 from sim.sweep.schema import BACKENDS, PROGRESS_MODES, SweepConfig
@@ -56,18 +56,29 @@ def load_sweep_config(overrides: list[str]) -> DictConfig:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             return compose(config_name="sweep", overrides=list(overrides))
     except OmegaConfBaseException as err:
-        key = getattr(err, "full_key", None) or "?"
-        raise ConfigError(key, "?", str(err).splitlines()[0]) from None
+        raise omegaconf_error(err) from None
     except HydraException as err:
-        raise ConfigError("overrides", list(overrides), str(err).splitlines()[0]) from None
+        if isinstance(err.__cause__, OmegaConfBaseException):
+            raise omegaconf_error(err.__cause__) from None
+        message = str(err).splitlines()[0]
+        if "experiment/" in message:
+            raise ConfigError("experiment", message.split("experiment/")[-1].rstrip("'"),
+                              "one of: " + ", ".join(available_experiments())) from None
+        raise ConfigError("overrides", list(overrides), message) from None
+
+
+def omegaconf_error(err: OmegaConfBaseException) -> ConfigError:
+    """Key, value and reason of a schema violation (e.g. ``sweep.workers=two``)."""
+    message = str(err).splitlines()[0]
+    value = "(unknown key)" if message.startswith("Key '") else getattr(err, "value", "?")
+    return ConfigError(getattr(err, "full_key", None) or "?", value, message)
 
 
 def to_sweep_config(cfg: DictConfig) -> SweepConfig:
     try:
         config = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as err:
-        raise ConfigError(getattr(err, "full_key", "?") or "?", "?",
-                          str(err).splitlines()[0]) from None
+        raise omegaconf_error(err) from None
     check_settings(config)
     return config
 
