@@ -68,7 +68,9 @@ class PeerWorkModel(mesa.Model):
                          + [PEER] * team.n_peer_workers)
         self.workforce = Workforce(role=roles, n_teams=n_teams)
         self.caseload = Caseload(n_teams=n_teams, size=team.caseload)
-        self._agent_at = np.empty(self.workforce.occupied.shape, dtype=object)
+        # A dict, not a numpy object array: the garbage collector cannot see reference cycles
+        # through object arrays, so a finished model would never be freed.
+        self._agent_at: dict[tuple[int, int], StaffMember] = {}
         self.strictness = params.context.sector_value(params.context.boundary_strictness)
         self.week = 0
 
@@ -91,17 +93,16 @@ class PeerWorkModel(mesa.Model):
                          p.context, p.meetings.meeting_days, self.streams["recruitment"])
         wf = self.workforce
         wf.training_sessions_left[mask & (wf.role == PEER)] = p.supervision.training_sessions
-        for t, s in zip(*np.nonzero(mask), strict=False):
+        for t, s in np.argwhere(mask):
             agent_type = PeerWorker if wf.role[s] == PEER else StaffMember
             agent = agent_type(self, int(t), int(s))
-            self._agent_at[t, s] = agent
+            self._agent_at[int(t), int(s)] = agent
             wf.agent_id[t, s] = agent.unique_id
 
     def _leave(self, leavers: np.ndarray) -> None:
         """Leavers' agents are removed and their posts become vacancies."""
-        for agent in self._agent_at[leavers]:
-            agent.remove()
-        self._agent_at[leavers] = None
+        for t, s in np.argwhere(leavers):
+            self._agent_at.pop((int(t), int(s))).remove()
         service_users.forget_peer_worker(self.caseload, leavers & (self.workforce.role == PEER))
         recruitment.open_vacancies(self.workforce, leavers, self.params.recruitment)
 

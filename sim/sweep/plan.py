@@ -63,19 +63,25 @@ def build_plan(experiment: ExperimentConfig, base_dir: Path) -> Plan:
     rounded = experiment.design.kind in SAMPLED_DESIGNS
     composed: dict[tuple[str, ...], SimConfig] = {}
     points = []
-    for point_id, row in enumerate(table.to_dict("records")):
-        values = {name: plain(row[name]) for name in factors}
-        groups = tuple(f"{name}={value}" for name, value in values.items() if is_group(name))
-        if groups not in composed:
-            composed[groups] = compose(experiment.base, groups)
-        params = composed[groups]
-        for name, value in values.items():
-            if not is_group(name):
-                params = set_path(params, name, value, rounded)
-                values[name] = get_path(params, name)
-        label = row.get(SCENARIO_COLUMN) or scenario_label(values, experiment.name)
-        check_point(params, point_id, str(label))
-        points.append(Point(point_id, str(label), values, params))
+    for scenario, overrides in (experiment.scenarios or {"": []}).items():
+        for row_index, row in enumerate(table.to_dict("records")):
+            values = {name: plain(row[name]) for name in factors}
+            groups = tuple(f"{name}={value}" for name, value in values.items() if is_group(name))
+            key = (*overrides, *groups)
+            if key not in composed:
+                composed[key] = compose([*experiment.base, *overrides], groups)
+            params = composed[key]
+            for factor, value in values.items():
+                if not is_group(factor):
+                    params = set_path(params, factor, value, rounded)
+                    values[factor] = get_path(params, factor)
+            label = scenario or row.get(SCENARIO_COLUMN) or scenario_label(values,
+                                                                       experiment.name)
+            if experiment.scenarios:
+                values = {"design_point": row_index, **values}
+            point_id = len(points)
+            check_point(params, point_id, str(label))
+            points.append(Point(point_id, str(label), values, params))
     reference = experiment.analysis.reference
     if reference and reference not in {p.scenario for p in points}:
         raise ConfigError("experiment.analysis.reference", reference,

@@ -52,6 +52,9 @@ class ExperimentConfig:
     name: str = ""  # also names the default output folder
     description: str = ""
     base: list[str] = field(default_factory=list)  # overrides of conf/config.yaml for every run
+    # Named scenarios, label -> overrides applied after ``base``; every design point is run in
+    # every scenario (factor values win over a scenario's), labelled by the scenario's name.
+    scenarios: dict[str, list[str]] = field(default_factory=dict)
     factors: list[FactorConfig] = field(default_factory=list)
     design: DesignConfig = field(default_factory=DesignConfig)
     replications: int = 10
