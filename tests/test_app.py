@@ -127,19 +127,17 @@ def test_redraw_is_fast_enough_to_play():
         picture.render(model, 0)
         times.append(time.perf_counter() - start)
     median_ms = 1000 * float(np.median(times))
-    _save_timing({"server_ms_per_step_median": round(median_ms, 1),
+    _save_timing("server", {"server_ms_per_step_median": round(median_ms, 1),
                   "server_ms_per_step_p90": round(1000 * float(np.quantile(times, 0.9)), 1)})
     assert median_ms < 250, f"a week's step and redraw took {median_ms:.0f} ms"
 
 
 # --- the page in a real browser ----------------------------------------------------------------
 
-def _save_timing(values: dict) -> None:
+def _save_timing(name: str, values: dict) -> None:
+    """Measured times, for the report: ``tests/artifacts/app_timing_<name>.json``."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / "app_timing.json"
-    data = json.loads(path.read_text()) if path.exists() else {}
-    data.update(values)
-    path.write_text(json.dumps(data, indent=2) + "\n")
+    (ARTIFACTS / f"app_timing_{name}.json").write_text(json.dumps(values, indent=2) + "\n")
     print(values)
 
 
@@ -275,7 +273,7 @@ def test_app_in_a_real_browser(server, browser):
     page.wait_for_timeout(300)
     played = int(label.inner_text().rsplit("week ", 1)[1]) - 10
     assert played > 0
-    _save_timing({"browser_ms_per_step_click_to_redraw": round(per_step_ms, 1),
+    _save_timing("browser", {"browser_ms_per_step_click_to_redraw": round(per_step_ms, 1),
                   "browser_weeks_played_in_4s_at_50ms_interval": played})
 
     page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
