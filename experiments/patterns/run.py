@@ -1,0 +1,88 @@
+"""Running the pattern experiment's sweeps with the experiment engine, and reading them back.
+
+Two sweeps: every scenario at the defaults (``defaults/``), and every scenario at each point of
+a Latin hypercube over the assumption parameters (``robustness/``). Both are ordinary engine
+outputs: streamed Parquet, a manifest, resumable by running the command again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from experiments.patterns.spec import PatternSpec, Size
+from sim.analysis.tables import iter_timeseries, load_runs
+from sim.config import load_config
+from sim.params import describe_allowed
+from sim.sweep.engine import SweepOutcome, load_sweep_config, run_sweep
+from sim.sweep.plan import get_path
+
+#: Outcomes recorded in the time-series table: what the comparisons and figures read.
+METRICS = ["expectation_gap", "status_gap", "pw_integration", "distinctiveness",
+           "pw_role_ambiguity", "pw_disempowerment", "pw_confidence", "pw_supported",
+           "pw_valued_by_users", "pw_valued_by_staff", "pw_strain", "staff_strain",
+           "user_recovery", "user_admissions"]
+ROOT_SEED = 20131188  # Gillard et al. 2013, BMC Health Services Research 13:188
+
+
+def parameter_ranges(spec: PatternSpec) -> list[dict[str, object]]:
+    """Each robustness parameter's range: its default +/- spread, within its allowed range."""
+    defaults = load_config([])
+    factors = []
+    for name in spec.robustness_parameters:
+        default = float(get_path(defaults, name))
+        low, high = default * (1 - spec.robustness_spread), default * (1 + spec.robustness_spread)
+        group, _, key = name.rpartition(".")
+        meta = next(f.metadata for f in dataclasses.fields(get_path(defaults, group))
+                    if f.name == key)
+        if meta.get("lo") is not None:
+            low = max(low, meta["lo"])
+        if meta.get("hi") is not None:
+            high = min(high, meta["hi"])
+        if not low < high:
+            raise ValueError(f"{name}: empty range around {default} ({describe_allowed(meta)})")
+        factors.append({"name": name, "range": [low, high]})
+    return factors
+
+
+def sweep_config(spec: PatternSpec, size: Size, workdir: Path, robustness: bool,
+                 backend: str, workers: int) -> DictConfig:
+    """The engine config of one of the two sweeps."""
+    name = "patterns_robustness" if robustness else "patterns"
+    cfg = load_sweep_config([f"sweep.backend={backend}", f"sweep.workers={workers}",
+                             "sweep.analyse=false", f"sweep.output_dir={workdir / name}"])
+    experiment = {
+        "name": name, "description": "pattern-oriented validation (experiments/patterns)",
+        "base": [f"organisation.n_teams={size.n_teams}"], "scenarios": spec.scenarios,
+        "replications": size.robustness_replications if robustness else size.replications,
+        "root_seed": ROOT_SEED, "metrics": METRICS, "record_interval_weeks": 1,
+        "factors": parameter_ranges(spec) if robustness else [],
+        "design": {"kind": "lhs", "samples": size.robustness_samples} if robustness
+        else {"kind": "factorial"},
+    }
+    with open_dict(cfg):  # scenario labels are new keys of a typed dict
+        cfg.experiment = OmegaConf.merge(cfg.experiment, experiment)
+    return cfg
+
+
+def run(spec: PatternSpec, size: Size, workdir: Path, robustness: bool, backend: str,
+        workers: int) -> SweepOutcome:
+    return run_sweep(sweep_config(spec, size, workdir, robustness, backend, workers))
+
+
+def read(folder: Path, robustness: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The run table and the weekly table (outcomes averaged over teams per run and week),
+    both with ``scenario``, ``sample`` (-1 at the defaults) and ``replicate`` columns."""
+    runs = load_runs(folder, ok_only=True)
+    runs["sample"] = runs["design_point"] if robustness else -1
+    sample_of = runs.set_index("run_id")["sample"]
+    parts = []
+    for part in iter_timeseries(folder):
+        weekly = part.groupby(["run_id", "scenario", "replicate", "week"], as_index=False)[
+            METRICS].mean()
+        weekly["sample"] = weekly["run_id"].map(sample_of)
+        parts.append(weekly)
+    return runs, pd.concat(parts, ignore_index=True)

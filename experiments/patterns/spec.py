@@ -1,0 +1,90 @@
+"""The pattern experiment's definition (``patterns.yaml``), typed and checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.params import ConfigError
+
+SPEC_PATH = Path(__file__).with_name("patterns.yaml")
+STATISTICS = ("difference", "level", "windows", "equivalence", "smd", "ratio", "odds_ratio")
+DIRECTIONS = ("greater", "less")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    id: str
+    title: str
+    claim: str
+    source: str
+    statistic: str
+    scenario: str = ""
+    reference: str = ""
+    outcome: str = ""
+    second_outcome: str = ""
+    weeks: tuple[int, int] = (0, 0)
+    late_weeks: tuple[int, int] = (0, 0)
+    direction: str = "greater"
+    threshold: float = 0.0
+    margin: float = 0.0
+    size: tuple[float, float] | None = None
+
+    @property
+    def scenarios(self) -> list[str]:
+        """The scenarios this comparison reads (all of them for a pooled statistic)."""
+        return [s for s in (self.scenario, self.reference) if s]
+
+
+@dataclass(frozen=True)
+class Size:
+    replications: int
+    n_teams: int
+    robustness_samples: int
+    robustness_replications: int
+
+
+@dataclass(frozen=True)
+class PatternSpec:
+    scenarios: dict[str, list[str]]
+    comparisons: list[Comparison]
+    robustness_spread: float
+    robustness_parameters: list[str]
+    sizes: dict[str, Size] = field(default_factory=dict)
+
+
+def load_spec(path: Path = SPEC_PATH) -> PatternSpec:
+    """Read and check ``patterns.yaml`` (raises ``ConfigError`` naming the bad entry)."""
+    raw: dict[str, Any] = yaml.safe_load(path.read_text())
+    scenarios = {name: list(overrides or []) for name, overrides in raw["scenarios"].items()}
+    comparisons = []
+    for i, entry in enumerate(raw["comparisons"]):
+        entry = dict(entry)
+        for key in ("weeks", "late_weeks", "size"):
+            if key in entry:
+                entry[key] = tuple(entry[key])
+        try:
+            comparison = Comparison(**entry)
+        except TypeError as err:
+            raise ConfigError(f"comparisons[{i}]", entry, str(err)) from None
+        check(comparison, i, scenarios)
+        comparisons.append(comparison)
+    robustness = raw.get("robustness", {})
+    return PatternSpec(scenarios, comparisons, float(robustness.get("spread", 0.25)),
+                       list(robustness.get("parameters", [])),
+                       {name: Size(**size) for name, size in raw.get("sizes", {}).items()})
+
+
+def check(comparison: Comparison, i: int, scenarios: dict[str, list[str]]) -> None:
+    key = f"comparisons[{i}]"
+    if comparison.statistic not in STATISTICS:
+        raise ConfigError(f"{key}.statistic", comparison.statistic, "one of " +
+                          ", ".join(STATISTICS))
+    if comparison.direction not in DIRECTIONS:
+        raise ConfigError(f"{key}.direction", comparison.direction, "greater or less")
+    for name in comparison.scenarios:
+        if name not in scenarios:
+            raise ConfigError(f"{key}.scenario", name, "one of " + ", ".join(scenarios))
