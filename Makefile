@@ -5,10 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help run app test lint bench clean
+.PHONY: help run app test lint bench patterns clean
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -32,8 +32,12 @@ test: $(STAMP)  ## run the test suite and the linter
 lint: $(STAMP)  ## ruff only
 	$(BIN)/ruff check sim tests experiments benchmarks
 
-bench: $(STAMP)  ## speed and scale benchmark (writes benchmarks/results/)
+bench: $(STAMP)  ## model speed/scale and sweep throughput benchmarks (benchmarks/results/)
 	$(BIN)/python -m benchmarks.bench_model
+	$(BIN)/python -m benchmarks.bench_sweep
+
+patterns: $(STAMP)  ## the pattern-oriented validation at full size (experiments/patterns/results/)
+	$(BIN)/python -m experiments.patterns $(ARGS)
 
 clean:  ## remove outputs and the virtual environment
 	rm -rf outputs multirun $(VENV)
