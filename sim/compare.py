@@ -19,8 +19,8 @@ Exit status: 0 done, 1 some runs failed or a worker died (rerun to resume), 2 ba
 design (nothing written), 130 interrupted (rerun to resume).
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: worker processes re-import this module as
+# ``__mp_main__``, where the schema's string annotations could not be resolved by OmegaConf.
 import dataclasses
 import json
 import shutil
@@ -361,6 +361,7 @@ def run_compare(config: CompareConfig, command: str = "python -m sim.compare") -
     conditions = sample_conditions(config, defaults) if config.uncertain else pd.DataFrame()
     check_designs_leave_conditions(overrides, base, list(conditions.columns), defaults)
     folder = Path(config.output_dir or default_output_dir(config.designs))
+    # Time series of the ranked outcomes only (an empty list would mean all 25 metrics).
     metrics = [o.name for o in config.outcomes if o.name in TEAM_OUTCOMES] or ["pw_in_post"]
     new_folder = not folder.exists()
     try:

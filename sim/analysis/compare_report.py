@@ -131,12 +131,12 @@ def paired_differences(values: pd.DataFrame, outcomes: list[OutcomeSpec], refere
     conditions): mean difference with a paired t 95% CI, the share of pairs in which the design
     did better, and Hedges' g (unpaired, for scale)."""
     keys = ["sample", "replicate"]
-    base = values[values["design"] == reference].set_index(keys)
+    base = values[values["design"] == reference]
     rows = []
     for design, group in values.groupby("design", sort=False):
         if design == reference:
             continue
-        pairs = group.set_index(keys).join(base, rsuffix="_reference", how="inner")
+        pairs = group.merge(base, on=keys, suffixes=("", "_reference"))
         for o in outcomes:
             diff = (pairs[o.name] - pairs[f"{o.name}_reference"]).dropna().to_numpy()
             mean, low, high = mean_ci(diff)
@@ -180,6 +180,7 @@ def plain_summary(spec: CompareSpec, rank: pd.DataFrame, diffs: pd.DataFrame,
     """Sentences generated from the tables: the best design on each outcome and how robustly,
     each design against the reference, and the overall ranking."""
     s = spec.settings
+    outcome_by = {o.name: o for o in spec.outcomes}
     lines = [f"Each design was run in {n_samples} sampled conditions x "
              f"{s.get('replications', '?')} replications ({s.get('n_teams', '?')} teams over "
              f"{s.get('horizon_weeks', '?')} weeks), every design with the same conditions and "
@@ -189,21 +190,24 @@ def plain_summary(spec: CompareSpec, rank: pd.DataFrame, diffs: pd.DataFrame,
         n = int(counts["samples"].iloc[0])
         most = counts["times_best"].max()
         best = list(counts.index[counts["times_best"] == most])
-        who = best[0] + " was" if len(best) == 1 else " and ".join(best) + " were each"
-        others = "; ".join(f"{d} best in {int(r.times_best)}, within {o.tolerance:g} of the "
-                           f"best in {int(r.times_within_tolerance)}" for d, r in counts.iterrows()
-                           if d not in best)
+        near = [f"{d} ({int(r.times_within_tolerance)})" for d, r in counts.iterrows()
+                if d not in best and r.times_within_tolerance > 0]
         worst = ", ".join(f"{d} {fmt(r.worst_case)}" for d, r in counts.iterrows())
-        lines.append(f"{sentence_case(label(o))} ({o.better} is better): {who} best in "
-                     f"{int(most)} of {n} conditions{f' ({others})' if others else ''}. "
-                     f"Worst condition: {worst}.")
-    for _, d in diffs.iterrows():
-        o = next(x for x in spec.outcomes if x.name == d["outcome"])
-        lines.append(
-            f"Compared with {d['reference']}, {d['design']} changed {label(o)} by "
-            f"{fmt(d['difference'], signed=True)} (95% CI {fmt(d['ci_low'], signed=True)} to "
-            f"{fmt(d['ci_high'], signed=True)}; better in {d['share_of_pairs_better']:.0%} of "
-            f"{int(d['pairs'])} paired runs): {d['verdict']}.")
+        lines.append(f"{sentence_case(label(o))} ({o.better} is better): "
+                     f"{' and '.join(best)} {'was' if len(best) == 1 else 'were each'} best in "
+                     f"{int(most)} of {n} conditions; within {o.tolerance:g} of the best: "
+                     f"{', '.join(near) or 'no other design'}. Worst condition: {worst}.")
+    for design, group in diffs.groupby("design", sort=False):
+        verdicts = []
+        for verdict in ("better", "worse", "no clear difference"):
+            chosen = group[group["verdict"] == verdict]
+            if len(chosen):
+                verdicts.append(f"{verdict} on " + "; ".join(
+                    f"{label(outcome_by[r.outcome])} {fmt(r.difference, signed=True)} (95% CI "
+                    f"{fmt(r.ci_low, signed=True)} to {fmt(r.ci_high, signed=True)})"
+                    for r in chosen.itertuples()))
+        lines.append(f"{design} against {group['reference'].iloc[0]}, paired over "
+                     f"{int(group['pairs'].max())} runs: " + "; ".join(verdicts) + ".")
     top = rank.iloc[0]
     firsts = int(sum(top[f"{o.name}_rank"] == 1 for o in spec.outcomes))
     lines.append(f"Overall, {top['design']} ranked best with a mean rank of "
@@ -287,12 +291,12 @@ def robustness_figure(robust: pd.DataFrame, outcomes: list[OutcomeSpec], designs
         x = np.arange(len(designs))
         share_within = data["times_within_tolerance"] / data["samples"]
         ax.bar(x, share_within, color=[colours[i % len(colours)] for i in x], alpha=0.35,
-               label=f"within {o.tolerance:g} of best")
+               label="within tolerance of best")
         ax.bar(x, data["times_best"] / data["samples"], width=0.5,
                color=[colours[i % len(colours)] for i in x], label="best")
         ax.set_xticks(x, designs, rotation=30, ha="right", fontsize=8)
         ax.set_ylim(0, 1.05)
-        ax.set_title(label(o), fontsize=8)
+        ax.set_title(f"{label(o)}\n(tolerance {o.tolerance:g})", fontsize=8)
         ax.grid(axis="y", alpha=0.3)
     axes.flat[0].set_ylabel("share of sampled conditions")
     axes.flat[0].legend(fontsize=7, loc="lower left")
