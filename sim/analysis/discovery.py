@@ -14,12 +14,13 @@ box described by
 * **mass**: the share of all cases in the box.
 From each trajectory we choose the box with the highest coverage whose density reaches the
 threshold (fewest restricted factors on ties), drop restrictions that are no better than chance
-(quasi-p above 0.05) while the density stays above the threshold, then look for the next box
+(quasi-p above 0.05) as long as the density stays at the threshold, then look for the next box
 among the cases left outside. Never imports the model or the sweep engine.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import warnings
@@ -248,22 +249,26 @@ def find_boxes(cases: Cases, settings: PrimSettings) -> list[FoundBox]:
 
 
 def drop_insignificant(box: PrimBox, entry: int, settings: PrimSettings) -> int:
-    """Drop, one at a time, restrictions whose quasi-p exceeds ``settings.max_quasi_p``.
+    """Drop restrictions whose quasi-p exceeds ``settings.max_quasi_p`` while the box still
+    reaches the density threshold; return the trajectory entry of the result.
 
-    PRIM's peeling picks up restrictions that only fit noise; their quasi-p is high. The
-    least significant is dropped first (EMA Workbench's ``drop_restriction``, which appends the
-    wider box to the trajectory), as long as the wider box still reaches the threshold.
+    Peeling picks up restrictions that only fit noise (Bryant & Lempert 2010 prune them by
+    quasi-p). Dropping several individually insignificant ones can still cost much density,
+    so each drop must keep the box at the threshold: the least significant is tried first.
+    EMA Workbench's ``drop_restriction`` appends every tried box to the trajectory.
     """
     while True:
         limits = box_limits(box.box_lims[entry], box.prim.box_init, box.qp[entry])
         quasi_p = limits[["qp_lower", "qp_upper"]].max(axis=1)
-        if quasi_p.isna().all() or quasi_p.max() <= settings.max_quasi_p:
+        candidates = quasi_p[quasi_p > settings.max_quasi_p].sort_values(ascending=False)
+        for row in candidates.index:
+            box.drop_restriction(limits.loc[row, "factor"], entry)
+            wider = len(box.peeling_trajectory) - 1
+            if box.peeling_trajectory["density"].iloc[wider] >= settings.threshold:
+                entry = wider
+                break
+        else:
             return entry
-        box.drop_restriction(limits.loc[quasi_p.idxmax(), "factor"], entry)
-        wider = len(box.peeling_trajectory) - 1
-        if box.peeling_trajectory["density"].iloc[wider] < settings.threshold:
-            return entry
-        entry = wider
 
 
 def choose_entry(trajectory: pd.DataFrame, threshold: float) -> int:
@@ -344,13 +349,13 @@ def discover(experiment_dir: Path, goal_texts: list[str], settings: PrimSettings
     cases = load_cases(Path(experiment_dir), goal, per_run)
     boxes = find_boxes(cases, settings)
     out = Path(out_dir) if out_dir else Path(experiment_dir) / "discovery"
-    summary = summary_markdown(cases, goal, boxes, settings)
+    summary = summary_markdown(cases, goal, boxes, settings, provenance(Path(experiment_dir)))
     write_text(out / "boxes.csv", boxes_table(boxes).to_csv(index=False))
     write_text(out / "box_limits.csv", limits_table(boxes).to_csv(index=False))
     write_text(out / "peeling_trajectory.csv", trajectories_table(boxes).to_csv(index=False))
     if boxes:
         plot_trajectories(boxes, settings.threshold, out / "peeling_trajectory.png")
-        plot_limits(boxes, out / "box_limits.png")
+        plot_limits(boxes, out / "box_limits.png", settings.max_quasi_p)
     write_text(out / "summary.md", summary)
     return Discovery(out, boxes, summary)
 
@@ -387,12 +392,25 @@ def trajectories_table(boxes: list[FoundBox]) -> pd.DataFrame:
         pd.DataFrame(columns=columns)
 
 
+def provenance(folder: Path) -> str:
+    """Which experiment the cases come from: folder, and name, runs and git revision if the
+    manifest says."""
+    text = f"Experiment folder `{folder}`"
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return text + "."
+    runs = manifest.get("runs", {})
+    return (text + f": experiment `{manifest.get('experiment')}`, {runs.get('ok', '?')} "
+            f"successful runs, model git revision `{manifest.get('git_revision')}`.")
+
+
 def summary_markdown(cases: Cases, goal: list[Condition], boxes: list[FoundBox],
-                     settings: PrimSettings) -> str:
+                     settings: PrimSettings, source: str) -> str:
     """The result in plain words, then the tables."""
     goal_text = " and ".join(f"`{c}`" for c in goal)
     n, k = len(cases.goal), int(cases.goal.sum())
-    lines = ["# Scenario discovery", "",
+    lines = ["# Scenario discovery", "", source, "",
              f"**Goal**: {goal_text}. A case is a {cases.unit}; {k} of {n} cases "
              f"({k / n:.0%}) meet the goal.", ""]
     if cases.n_missing:
@@ -412,7 +430,8 @@ def summary_markdown(cases: Cases, goal: list[Condition], boxes: list[FoundBox],
         return "\n".join(lines)
     lines += ["## In plain words", ""]
     for b in boxes:
-        conditions = " and ".join(f"`{condition_text(r)}`" for _, r in b.limits.iterrows())
+        conditions = " and ".join(f"`{condition_text(r)}`" + chance_note(r, settings.max_quasi_p)
+                                  for _, r in b.limits.iterrows())
         where = f"when {conditions}" if conditions else "everywhere"
         lead = "The goal holds" if b.number == 1 else "Among the cases outside the boxes " \
             "above, the goal also holds"
@@ -434,6 +453,14 @@ def summary_markdown(cases: Cases, goal: list[Condition], boxes: list[FoundBox],
     return "\n".join(lines)
 
 
+def chance_note(limit: pd.Series, max_quasi_p: float) -> str:
+    """' (upper limit: quasi-p 0.33, may be chance)' for each side of a restriction no better
+    than chance, else ''."""
+    notes = [f"{side} limit: quasi-p {limit[f'qp_{side}']:.2g}, may be chance"
+             for side in ("lower", "upper") if limit[f"qp_{side}"] > max_quasi_p]
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
 def markdown_table(table: pd.DataFrame) -> str:
     def cell(value: object) -> str:
         if isinstance(value, float):
@@ -449,19 +476,24 @@ def markdown_table(table: pd.DataFrame) -> str:
 
 def plot_trajectories(boxes: list[FoundBox], threshold: float, path: Path) -> Path:
     """Coverage against density along each box's peeling trajectory, coloured by the number
-    of restricted factors; the chosen entry is starred, the density threshold dashed."""
-    fig, axes = plt.subplots(1, len(boxes), figsize=(5.2 * len(boxes), 4.2), squeeze=False)
+    of restricted factors; boxes tried by dropping a restriction are crosses, the chosen
+    entry is starred and the density threshold dashed."""
+    fig, axes = plt.subplots(1, len(boxes), figsize=(5.2 * len(boxes) + 1, 4.4), squeeze=False)
     most = int(max(b.trajectory["res_dim"].max() for b in boxes))
-    cmap = plt.get_cmap("viridis", most + 1)
+    style = {"cmap": plt.get_cmap("viridis", most + 1), "vmin": -0.5, "vmax": most + 0.5,
+             "zorder": 2}
     for ax, b in zip(axes.flat, boxes, strict=True):
         t = b.trajectory
-        peeled = t.iloc[:b.n_peeled]
+        peeled, dropped = t.iloc[:b.n_peeled], t.iloc[b.n_peeled:]
         ax.plot(peeled["coverage"], peeled["density"], color="lightgrey", linewidth=1, zorder=1)
-        points = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap=cmap,
-                            vmin=-0.5, vmax=most + 0.5, s=22, zorder=2)
+        points = ax.scatter(peeled["coverage"], peeled["density"], c=peeled["res_dim"], s=22,
+                            label="peeling and pasting", **style)
+        if len(dropped):
+            ax.scatter(dropped["coverage"], dropped["density"], c=dropped["res_dim"],
+                       marker="x", s=40, label="a restriction dropped", **style)
         ax.scatter(t["coverage"].iloc[b.chosen], t["density"].iloc[b.chosen], marker="*",
                    s=260, facecolor="none", edgecolor="red", linewidth=1.5, zorder=3,
-                   label=f"chosen: entry {b.chosen}")
+                   label=f"chosen (entry {b.chosen})")
         ax.axhline(threshold, color="grey", linestyle="--", linewidth=1,
                    label=f"density threshold {threshold:g}")
         ax.set_xlabel("coverage (share of all goal cases in the box)")
@@ -476,35 +508,42 @@ def plot_trajectories(boxes: list[FoundBox], threshold: float, path: Path) -> Pa
     return save(fig, path)
 
 
-def plot_limits(boxes: list[FoundBox], path: Path) -> Path:
-    """Each chosen box's limits on its restricted factors, as a share of the sampled range."""
-    height = max(len(b.limits) for b in boxes)
-    fig, axes = plt.subplots(len(boxes), 1, figsize=(8, 0.9 + (0.55 * height + 0.6)
-                                                     * len(boxes)), squeeze=False)
+def plot_limits(boxes: list[FoundBox], path: Path, max_quasi_p: float = 0.05) -> Path:
+    """Each chosen box's limits on its restricted factors within the sampled range (grey);
+    a hatched bar has a side whose quasi-p exceeds ``max_quasi_p`` (may be chance)."""
+    rows = [max(len(b.limits), 1) for b in boxes]
+    fig, axes = plt.subplots(len(boxes), 1, figsize=(8, 1.0 + 0.75 * sum(rows)),
+                             gridspec_kw={"height_ratios": rows}, squeeze=False)
     for ax, b in zip(axes.flat, boxes, strict=True):
+        labels = []
         for row, (_, limit) in enumerate(b.limits.iterrows()):
             ax.barh(row, 1.0, color="lightgrey", height=0.5)
             if limit["kind"] == "categorical":
                 ax.barh(row, 1.0, color="tab:blue", height=0.5, alpha=0.6)
-                ax.text(0.5, row, f"{{{limit['levels']}}} of {{{limit['all_levels']}}}",
-                        ha="center", va="center", fontsize=8)
+                ax.text(0.5, row, f"{{{limit['levels']}}}", ha="center", va="center",
+                        fontsize=8)
+                labels.append(f"{limit['factor']}\nof {{{limit['all_levels']}}}")
                 continue
             span = limit["range_high"] - limit["range_low"]
             low = (limit["lower"] - limit["range_low"]) / span
             high = (limit["upper"] - limit["range_low"]) / span
-            ax.barh(row, high - low, left=low, color="tab:blue", height=0.5)
-            ax.text(low, row + 0.33, number(limit["lower"]), ha="center", fontsize=8)
-            ax.text(high, row + 0.33, number(limit["upper"]), ha="center", fontsize=8)
-            ax.text(-0.01, row - 0.33, number(limit["range_low"]), ha="right", fontsize=7,
-                    color="grey")
-            ax.text(1.01, row - 0.33, number(limit["range_high"]), ha="left", fontsize=7,
-                    color="grey")
-        ax.set_yticks(range(len(b.limits)), b.limits["factor"], fontsize=8)
-        ax.set_ylim(-0.7, max(height, 1) - 0.3)
-        ax.invert_yaxis()
-        ax.set_xlim(-0.08, 1.08)
-        ax.set_xticks([0, 0.5, 1], ["sampled minimum", "", "sampled maximum"], fontsize=8)
+            chance = chance_note(limit, max_quasi_p) != ""
+            ax.barh(row, high - low, left=low, color="tab:blue", height=0.5,
+                    hatch="//" if chance else None, edgecolor="white")
+            for side, position in (("lower", low), ("upper", high)):
+                if not np.isnan(limit[f"qp_{side}"]) or position not in (0.0, 1.0):
+                    ax.text(position, row + 0.45, number(limit[side]), ha="center", va="center",
+                            fontsize=8)
+            labels.append(f"{limit['factor']}\n[{number(limit['range_low'])}, "
+                          f"{number(limit['range_high'])}]")
+        ax.set_yticks(range(len(labels)), labels, fontsize=8)
+        ax.set_ylim(len(labels) - 0.3, -0.6)
+        ax.set_xlim(-0.03, 1.03)
+        ax.set_xticks([0, 1], ["sampled minimum", "sampled maximum"], fontsize=8)
         ax.set_title(f"box {b.number}: coverage {b.stats['coverage']:.0%}, density "
-                     f"{b.stats['density']:.0%}, mass {b.stats['mass']:.0%}", fontsize=10)
+                     f"{b.stats['density']:.0%}, mass {b.stats['mass']:.0%}"
+                     " (hatched: may be chance)" * any(
+                         chance_note(r, max_quasi_p) for _, r in b.limits.iterrows()),
+                     fontsize=10)
     fig.tight_layout()
     return save(fig, path)
