@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from experiments.patterns import evaluate, report
-from experiments.patterns.run import read, run
+from experiments.patterns.run import read, run, sweep_minutes
 from experiments.patterns.spec import load_spec
 from sim.params import ConfigError
 
@@ -43,7 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     size = spec.sizes[args.size]
     workdir = args.workdir / args.size
     out = args.out or (HERE / "results" if args.size == "full" else workdir / "report")
-    clock = time.perf_counter()
     run(spec, size, workdir, False, args.backend, args.workers)
     runs, weekly = read(workdir / "patterns", robustness=False)
     shares = None
@@ -52,13 +50,14 @@ def main(argv: list[str] | None = None) -> int:
         rob_runs, rob_weekly = read(workdir / "patterns_robustness", robustness=True)
         shares = evaluate.robustness(spec.comparisons, rob_runs, rob_weekly)
     results = evaluate.evaluate(spec.comparisons, runs, weekly)
-    minutes = (time.perf_counter() - clock) / 60
+    minutes = sum(sweep_minutes(workdir / name) for name in ("patterns", "patterns_robustness")
+                  if (workdir / name / "manifest.json").exists())
     note = (f"Size '{args.size}': {size.n_teams} teams x 156 weeks per run, "
             f"{size.replications} replications per scenario at the defaults"
             + (f"; robustness {size.robustness_samples} samples x "
                f"{size.robustness_replications} replications" if size.robustness_samples
                else "") + f"; {args.backend} backend, {args.workers} workers; "
-            f"{minutes:.1f} min (resumed runs not counted).")
+            f"{minutes:.1f} min of simulation over all attempts.")
     path = report.write(out, spec, results, shares, runs, weekly, note)
     print(report.table(spec, results, shares)[["id", "comparison", "estimate", "95% CI",
                                                "result", "robustness: share holding"]]

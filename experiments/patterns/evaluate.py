@@ -136,6 +136,19 @@ def _in_size(c: Comparison, value: float) -> bool:
     return c.size is None or c.size[0] <= value <= c.size[1]
 
 
+def direction_holds(c: Comparison, value: float) -> bool:
+    """Whether the estimate has the predicted sign (ignoring any size)."""
+    if math.isnan(value):
+        return False
+    if c.statistic == "equivalence":
+        return abs(value) <= c.margin
+    if c.statistic == "odds_ratio":
+        return value > 1.0
+    if c.statistic == "ratio":
+        return value <= 0.0 if c.direction == "less" else value >= 0.0
+    return value > 0 if c.direction == "greater" else value < 0
+
+
 def verdict(c: Comparison, result: dict[str, float]) -> tuple[bool, bool]:
     """(passes: the CI is on the predicted side and the size fits; holds: the sign and size fit)."""
     value, low, high = result["estimate"], result["ci_low"], result["ci_high"]
@@ -167,17 +180,23 @@ def evaluate(comparisons: list[Comparison], runs: pd.DataFrame,
 
 def robustness(comparisons: list[Comparison], runs: pd.DataFrame,
                weekly: pd.DataFrame) -> pd.DataFrame:
-    """Per comparison: the share of robustness samples in which it holds (and passes)."""
+    """Per comparison: the share of robustness samples in which it holds (sign and size), in
+    which it has the predicted sign, and in which it also passes (its CI on the right side)."""
     samples = sorted(s for s in runs["sample"].unique() if s >= 0)
     rows = []
     for c in comparisons:
-        holds = passes = 0
-        for k in samples:
-            result = estimate(c, runs[runs["sample"] == k], weekly[weekly["sample"] == k])
-            sample_passes, sample_holds = verdict(c, result)
-            holds += sample_holds
-            passes += sample_passes
+        estimates = [estimate(c, runs[runs["sample"] == k], weekly[weekly["sample"] == k])
+                     for k in samples]
+        verdicts = [verdict(c, result) for result in estimates]
+        n = max(len(samples), 1)
         rows.append({"id": c.id, "samples": len(samples),
-                     "share_holding": holds / len(samples) if samples else math.nan,
-                     "share_significant": passes / len(samples) if samples else math.nan})
+                     "share_holding": sum(h for _, h in verdicts) / n if samples else math.nan,
+                     "share_direction": sum(direction_holds(c, r["estimate"])
+                                            for r in estimates) / n if samples else math.nan,
+                     "share_significant": sum(p for p, _ in verdicts) / n if samples
+                     else math.nan,
+                     "estimate_min": min(r["estimate"] for r in estimates) if samples
+                     else math.nan,
+                     "estimate_max": max(r["estimate"] for r in estimates) if samples
+                     else math.nan})
     return pd.DataFrame(rows)

@@ -51,6 +51,12 @@ def _measure(c: Comparison) -> str:
     return f"{measure}; expected {expected}"
 
 
+def _sign_share(share: pd.DataFrame, comparison_id: str) -> str:
+    row = share.loc[comparison_id]
+    return f"{row['share_direction']:.0%} (estimates {_fmt(row['estimate_min'])} to " \
+           f"{_fmt(row['estimate_max'])})"
+
+
 def table(spec: PatternSpec, results: pd.DataFrame, shares: pd.DataFrame | None) -> pd.DataFrame:
     """The report's table: one row per comparison."""
     rows = []
@@ -67,6 +73,7 @@ def table(spec: PatternSpec, results: pd.DataFrame, shares: pd.DataFrame | None)
             "result": "pass" if r["passes"] else "FAIL",
             "robustness: share holding": "not run" if share is None else
             f"{share.loc[c.id, 'share_holding']:.0%} of {int(share.loc[c.id, 'samples'])}",
+            "robustness: predicted sign": "not run" if share is None else _sign_share(share, c.id),
         })
     return pd.DataFrame(rows)
 
@@ -142,13 +149,13 @@ INTRO = ("Each comparison of the domain brief (section 4) is run as two contrast
          "claim predicts and, where the evidence gives a size, the estimate lies within it. "
          "Robustness: the share of Latin-hypercube samples of the assumption parameters "
          "(each within +/-{spread:.0%} of its default) in which the estimate has the predicted "
-         "sign and size.")
+         "sign and size (share holding), and in which it has the predicted sign alone.")
 
 
 def _markdown(spec: PatternSpec, summary: pd.DataFrame, figures: dict[str, Path],
               headline: str, run_note: str, out: Path) -> str:
     cols = ["id", "comparison", "scenarios", "estimate", "95% CI", "Hedges g", "result",
-            "robustness: share holding"]
+            "robustness: share holding", "robustness: predicted sign"]
     lines = ["# Pattern-oriented validation", "", headline, "", run_note, "",
              INTRO.format(spread=spec.robustness_spread), "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -159,8 +166,9 @@ def _markdown(spec: PatternSpec, summary: pd.DataFrame, figures: dict[str, Path]
                   f"**Claim.** {row['claim']}", "", f"**Source.** {row['source']}", "",
                   f"**Scenarios.** {row['scenarios']}", "", f"**Measure.** {row['measure']}",
                   "", f"**Effect.** {row['estimate']} (95% CI {row['95% CI']}; Hedges' g "
-                  f"{row['Hedges g']}; n = {row['n']}). Robustness: "
-                  f"{row['robustness: share holding']}.", "",
+                  f"{row['Hedges g']}; n = {row['n']}). Robustness: holds in "
+                  f"{row['robustness: share holding']} samples; predicted sign in "
+                  f"{row['robustness: predicted sign']}.", "",
                   f"![{row['comparison']}]({figures[row['id']].relative_to(out)})"]
     return "\n".join(lines) + "\n"
 
@@ -170,7 +178,7 @@ def _html(spec: PatternSpec, summary: pd.DataFrame, figures: dict[str, Path],
     """A self-contained page: figures embedded as data URIs."""
     esc = html.escape
     cols = ["id", "comparison", "scenarios", "estimate", "95% CI", "Hedges g", "result",
-            "robustness: share holding"]
+            "robustness: share holding", "robustness: predicted sign"]
     head = "".join(f"<th>{esc(c)}</th>" for c in cols)
     body = "".join("<tr>" + "".join(
         f"<td class='{'fail' if row[c] == 'FAIL' else ''}'>{esc(str(row[c]))}</td>"
@@ -184,7 +192,8 @@ def _html(spec: PatternSpec, summary: pd.DataFrame, figures: dict[str, Path],
             f"</p><p><b>Scenarios.</b> {esc(row['scenarios'])}</p><p><b>Measure.</b> "
             f"{esc(row['measure'])}</p><p><b>Effect.</b> {esc(row['estimate'])} (95% CI "
             f"{esc(row['95% CI'])}; Hedges' g {esc(row['Hedges g'])}; n = {row['n']}). "
-            f"Robustness: {esc(row['robustness: share holding'])}.</p>"
+            f"Robustness: holds in {esc(row['robustness: share holding'])} samples; "
+            f"predicted sign in {esc(row['robustness: predicted sign'])}.</p>"
             f"<img alt='{esc(row['comparison'])}' src='data:image/png;base64,{data}'>")
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;"

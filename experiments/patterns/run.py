@@ -8,6 +8,8 @@ outputs: streamed Parquet, a manifest, resumable by running the command again.
 from __future__ import annotations
 
 import dataclasses
+import json
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -71,6 +73,13 @@ def sweep_config(spec: PatternSpec, size: Size, workdir: Path, robustness: bool,
 def run(spec: PatternSpec, size: Size, workdir: Path, robustness: bool, backend: str,
         workers: int) -> SweepOutcome:
     return run_sweep(sweep_config(spec, size, workdir, robustness, backend, workers))
+
+
+def sweep_minutes(folder: Path) -> float:
+    """Minutes spent running the sweep, summed over its attempts (from its manifest)."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    return sum((datetime.fromisoformat(a["finished"]) - datetime.fromisoformat(a["started"]))
+               .total_seconds() for a in manifest["attempts"] if a.get("finished")) / 60
 
 
 def read(folder: Path, robustness: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
