@@ -165,3 +165,26 @@ def test_command_rejects_a_folder_without_an_experiment(tmp_path):
     assert done.returncode == 2
     assert "no points.parquet" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "discovery").exists()
+
+
+def test_categorical_factor_is_restricted_to_its_levels(tmp_path):
+    rng = np.random.default_rng(5)
+    x = pd.DataFrame({"supervision": rng.choice(["clinical", "mixed", "peer"], 600),
+                      "x1": rng.uniform(0, 1, 600), "x2": rng.uniform(0, 1, 600)})
+    outcomes = pd.DataFrame({"y_final": ((x["supervision"] == "peer") & (x["x1"] > 0.5))
+                             .astype(float)})
+    folder = engine_like_folder(tmp_path / "exp", x, outcomes)
+    box = discover(folder, ["y_final>0.5"], PrimSettings(threshold=0.9, max_boxes=1)).boxes[0]
+    limits = box.limits.set_index("factor")
+    assert set(limits.index) == {"supervision", "x1"}
+    assert limits.loc["supervision", "levels"] == "peer"
+    assert limits.loc["x1", "lower"] == pytest.approx(0.5, abs=0.05)
+    assert box.stats["density"] >= 0.9 and box.stats["coverage"] >= 0.9
+
+
+def test_goal_on_a_column_missing_everywhere_exits_2(tmp_path, capsys):
+    x = pd.DataFrame({"a": np.linspace(0, 1, 10)})
+    folder = engine_like_folder(tmp_path / "exp", x, pd.DataFrame({"y_final": [np.nan] * 10}))
+    assert discover_main([str(folder), "--goal", "y_final>0"]) == 2
+    assert "missing (NaN) in every case" in capsys.readouterr().err
+    assert not (folder / "discovery").exists()

@@ -127,8 +127,11 @@ def load_cases(folder: Path, goal: list[Condition], per_run: bool = False) -> Ca
     goal_columns = [c.column for c in goal]
     known = outcomes[goal_columns].notna().all(axis=1).to_numpy()
     x, outcomes = x[known].reset_index(drop=True), outcomes[known].reset_index(drop=True)
+    if not known.any():
+        raise DiscoveryError(f"invalid goal columns {goal_columns}: missing (NaN) in every "
+                             "case; allowed outcome columns with values")
     meets = np.logical_and.reduce([c.holds(outcomes) for c in goal])
-    if len(x) and not meets.any():
+    if not meets.any():
         raise DiscoveryError(f"invalid goal {' and '.join(map(str, goal))}: no case meets it "
                              f"({describe_columns(outcomes, goal_columns)}); allowed a goal "
                              "that some but not all cases meet")
