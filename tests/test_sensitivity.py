@@ -188,6 +188,20 @@ def test_command_end_to_end_and_resume(tmp_path: Path, capsys: pytest.CaptureFix
     assert set(pd.read_csv(out / "indices.csv")["outcome"]) == {"pw_turnover_per_year"}
 
 
+def test_sobol_command_end_to_end(tmp_path: Path) -> None:
+    folder = tmp_path / "tiny_sobol"
+    assert main(["+experiment=sensitivity_sobol",
+                 "experiment.factors=[{name: recruitment.anchor, range: [0.6, 1.0]},"
+                 "{name: wellbeing.recovery_rate, range: [0.3, 0.7]}]",
+                 "experiment.design.samples=4", "experiment.replications=1", *TINY[4:],
+                 "--outputs=distinctiveness_mean,pw_turnover_per_year",
+                 f"sweep.output_dir={folder}"]) == 0
+    indices = pd.read_csv(folder / "sensitivity" / "indices.csv")
+    assert len(indices) == 2 * 2 * 2  # outputs x parameters x (S1, ST)
+    assert set(indices["index"]) == {"S1", "ST"} and set(indices["method"]) == {"sobol"}
+    assert (folder / "sensitivity" / "pw_turnover_per_year.png").is_file()
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["+experiment=recruitment_by_supervision"],
      "experiment.design.kind='factorial': allowed morris or sobol"),

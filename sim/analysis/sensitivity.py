@@ -102,11 +102,11 @@ def replicate_table(runs: pd.DataFrame, output: str, n_points: int) -> pd.DataFr
     return table.reindex(range(n_points))
 
 
-def check_outputs(runs: pd.DataFrame, outputs: list[str]) -> None:
+def check_outputs(runs: pd.DataFrame, outputs: list[str], factors: list[str]) -> None:
     missing = [o for o in outputs if o not in runs.columns]
     if missing:
         known = [c for c in runs.columns if runs[c].dtype.kind == "f"
-                 and c not in ("run_seconds", "seed")]
+                 and c not in ("run_seconds", *factors)]
         raise ValueError(f"outputs {', '.join(missing)} are not columns of the run table; "
                          f"available: {', '.join(known)}")
 
@@ -148,17 +148,37 @@ def output_noise(replicates: pd.DataFrame, means: np.ndarray, problem: Problem,
                  output: str) -> dict[str, float | str | int]:
     """Spread of the averaged output and how much of it is replication noise."""
     counts = replicates.notna().sum(axis=1)
-    within = replicates.var(axis=1, ddof=1) / counts  # variance of each point's mean
-    noise_var = float(within.mean()) if counts.min() >= 2 else float("nan")
+    level_var = replicates.var(axis=1, ddof=1) / counts  # variance of each point's mean
     total_var = float(np.var(means, ddof=1))
     row: dict[str, float | str | int] = {
         "outcome": output, "n_points": len(means), "replications_min": int(counts.min()),
         "replications_max": int(counts.max()), "mean": float(np.mean(means)),
-        "sd": float(np.sqrt(total_var)), "noise_sd": float(np.sqrt(noise_var)),
-        "noise_share": noise_var / total_var if total_var > 0 else float("nan")}
+        "sd": float(np.sqrt(total_var)),
+        "noise_sd": float(np.sqrt(level_var.mean())) if counts.min() >= 2 else float("nan"),
+        "noise_share": point_noise_var(replicates) / total_var if total_var > 0
+        else float("nan")}
     if problem.method == "morris":
         row["noise_mu_star"] = morris_step_noise(replicates, problem)
     return row
+
+
+def point_noise_var(replicates: pd.DataFrame) -> float:
+    """Variance of a point's averaged output from noise that differs between points.
+
+    Replicate r shares its seed across points (common random numbers), so part of the seed
+    noise is common to every point and does not blur their differences. A two-way
+    decomposition (point + replicate + residual) keeps only the residual, the seed's
+    interaction with the parameters; with independent seeds the replicate effect is ~0.
+    """
+    values = replicates.to_numpy(dtype=float)
+    present = ~np.isnan(values)
+    n_points, n_replicates = values.shape
+    dof = present.sum() - n_points - n_replicates + 1
+    if n_replicates < 2 or dof < 1:
+        return float("nan")
+    residual = (values - np.nanmean(values, axis=1, keepdims=True)
+                - np.nanmean(values, axis=0, keepdims=True) + np.nanmean(values))
+    return float(np.nansum(residual**2) / dof / present.sum(axis=1).mean())
 
 
 def check_morris_steps(inputs: np.ndarray, problem: Problem) -> None:
@@ -187,8 +207,9 @@ def morris_indices(problem: Problem, inputs: np.ndarray, y: np.ndarray, num_resa
 
 def sobol_indices(problem: Problem, y: np.ndarray, num_resamples: int,
                   seed: int) -> pd.DataFrame:
-    result = sobol.analyze(problem.salib(), y, calc_second_order=problem.second_order,
-                           num_resamples=num_resamples, conf_level=CONF_LEVEL, seed=seed)
+    with np.errstate(invalid="ignore" if np.ptp(y) == 0 else "warn"):  # constant: 0/0
+        result = sobol.analyze(problem.salib(), y, calc_second_order=problem.second_order,
+                               num_resamples=num_resamples, conf_level=CONF_LEVEL, seed=seed)
     rows = []
     for i, name in enumerate(problem.names):
         rows.append(index_row(name, "S1", result["S1"][i], result["S1_conf"][i]))
@@ -222,7 +243,7 @@ def analyse(folder: Path, outputs: list[str] | None = None, num_resamples: int =
     runs = load_runs(folder, ok_only=True)
     if runs.empty:
         raise ValueError(f"no successful runs in {folder / 'runs'}: run the experiment first")
-    check_outputs(runs, outputs)
+    check_outputs(runs, outputs, problem.names)
     tables, noise = [], []
     for output in outputs:
         replicates = replicate_table(runs, output, problem.n_points)
@@ -271,7 +292,7 @@ def bar_chart(indices: pd.DataFrame, noise: pd.Series, method: str, path: Path) 
         if np.isfinite(noise.get("noise_mu_star", np.nan)):
             ax.axvline(noise["noise_mu_star"], color="grey", linestyle="--", linewidth=1,
                        label="mu* from replication noise alone")
-        ax.set_xlabel(f"effect on {outcome} of moving a parameter across its range")
+        ax.set_xlabel(f"change in {outcome}\nwhen a parameter moves across its range")
     else:
         height = 0.4
         ax.barh(y - height / 2, table["S1"], height, xerr=table["S1_conf"], capsize=2,
@@ -279,7 +300,7 @@ def bar_chart(indices: pd.DataFrame, noise: pd.Series, method: str, path: Path) 
         ax.barh(y + height / 2, table["ST"], height, xerr=table["ST_conf"], capsize=2,
                 color="#dd8452", label="total ST (95% CI)")
         ax.axvline(0.0, color="grey", linewidth=0.8)
-        ax.set_xlabel(f"share of the variance of {outcome}")
+        ax.set_xlabel(f"share of the variance of {outcome}\n(over the parameters' ranges)")
     ax.set_yticks(y, table.index, fontsize=8)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
@@ -301,16 +322,22 @@ def summary_markdown(indices: pd.DataFrame, noise: pd.DataFrame, problem: Proble
              "`outputs.csv`.", ""]
     for _, row in noise.iterrows():
         outcome = row["outcome"]
-        table = ranked(indices, outcome, problem.method).head(TOP_PARAMETERS)
+        table = ranked(indices, outcome, problem.method)
         lines += [f"## {outcome}", "", outcome_note(row, problem.method), ""]
         if problem.method == "morris":
             floor = row["noise_mu_star"]
+            if np.isfinite(floor):
+                n_above = int((table["mu_star"] - table["mu_star_conf"] > floor).sum())
+                lines += [f"{n_above} of {len(table)} parameters are above the noise floor "
+                          "(lower end of the mu* CI above it).", ""]
+            table = table.head(TOP_PARAMETERS)
             lines += ["| parameter | mu* (95% CI) | mu | sigma | above noise |",
                       "|---|---|---|---|---|"]
             lines += [f"| `{p}` | {r.mu_star:.3g} +/- {r.mu_star_conf:.2g} | {r.mu:.3g} | "
                       f"{r.sigma:.3g} | {above(r.mu_star - r.mu_star_conf, floor)} |"
                       for p, r in table.iterrows()]
         else:
+            table = table.head(TOP_PARAMETERS)
             lines += ["| parameter | S1 (95% CI) | ST (95% CI) |", "|---|---|---|"]
             lines += [f"| `{p}` | {r.S1:.3f} +/- {r.S1_conf:.3f} | {r.ST:.3f} +/- "
                       f"{r.ST_conf:.3f} |" for p, r in table.iterrows()]
@@ -319,15 +346,22 @@ def summary_markdown(indices: pd.DataFrame, noise: pd.DataFrame, problem: Proble
 
 
 def outcome_note(row: pd.Series, method: str) -> str:
-    note = (f"Mean {row['mean']:.3g}, SD across points {row['sd']:.3g}; replication noise "
-            f"of a point's mean (SD) {row['noise_sd']:.2g} "
-            f"({row['replications_min']}-{row['replications_max']} replications).")
+    if not row["sd"] > 0:
+        return (f"The averaged output is {row['mean']:.3g} at every point: no parameter changes "
+                "it over these ranges, so every index is 0.")
+    note = f"Mean {row['mean']:.3g}, SD across points {row['sd']:.3g}."
+    if not np.isfinite(row["noise_sd"]):
+        return note + " Replication noise cannot be estimated from one replication per point."
+    low, high = row["replications_min"], row["replications_max"]
+    note += (f" Replication noise of a point's mean (SD) {row['noise_sd']:.2g} "
+             f"({low if low == high else f'{low}-{high}'} replications); noise that differs "
+             f"between points (after common random numbers) is {row['noise_share']:.0%} of "
+             "the variance across points.")
     if method == "morris":
-        return note + (f" A parameter with no effect would show mu* of about "
-                       f"{row['noise_mu_star']:.2g} from noise alone.")
-    return note + (f" Noise is {row['noise_share']:.0%} of the variance of the averaged "
-                   "output: it looks like an unexplained interaction, so each ST may be "
-                   "inflated by up to about that share.")
+        return note + (f" A parameter that changes the draws but has no effect would show mu* "
+                       f"of about {row['noise_mu_star']:.2g} from noise alone.")
+    return note + (" Noise looks like an unexplained interaction, so each ST may be inflated "
+                   "by up to about that share.")
 
 
 def above(lower: float, floor: float) -> str:
