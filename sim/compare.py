@@ -104,7 +104,7 @@ class CompareConfig:
     context_samples: int = 10
     n_teams: int = 8
     horizon_weeks: int = 156
-    record_interval_weeks: int = 4
+    record_interval_weeks: int = 1  # saved time-series rows; 4 would alias 4-weekly supervision
     root_seed: int = 20130188
     backend: str = "processes"  # one of BACKENDS
     workers: int = 2
