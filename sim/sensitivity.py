@@ -55,6 +55,9 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
 def check_design(cfg: DictConfig, outputs: list[str]) -> None:
     """Before running: the experiment is Morris or Sobol' and records the outputs' metrics."""
     experiment = cfg.experiment
+    if not experiment.name:
+        raise ConfigError("experiment", None, "+experiment=NAME with a morris or sobol design, "
+                          "e.g. +experiment=sensitivity_morris")
     if experiment.design.kind not in sensitivity.METHODS:
         raise ConfigError("experiment.design.kind", experiment.design.kind,
                           f"{' or '.join(sensitivity.METHODS)} for python -m sim.sensitivity "
@@ -80,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     outputs = [o for o in args.outputs.split(",") if o]
     n_failed = 0
     try:
+        if args.resamples < 1:
+            raise ConfigError("--resamples", args.resamples, "an integer >= 1")
         if args.analyse_only:
             if overrides:
                 raise ConfigError("arguments", overrides, "none besides the options with "
