@@ -228,6 +228,10 @@ CAVEATS = (
     "conditions they are wide: 'no clear difference' is not evidence of no difference.",
     "Designs differ only in the settings listed in the design table; everything else is the "
     "model's default team. PW outcomes are averaged over teams with a PW in post.",
+    "Time-series outcomes are ranked on their final-week value. PW practice moves in a cycle "
+    "with supervision sessions (a pull toward the supervisor's norm, then a drift back toward "
+    "the PW's anchor), of a few hundredths under clinical supervision; differences smaller "
+    "than that depend on where the last week falls in the cycle.",
 )
 
 
