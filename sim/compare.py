@@ -25,7 +25,6 @@ import dataclasses
 import json
 import shutil
 import sys
-from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ from sim.config import CONF_DIR, SimConfig, load_config
 from sim.metrics import TEAM_OUTCOMES
 from sim.output import git_revision, write_text
 from sim.params import ConfigError, describe_allowed
+from sim.sweep.cli import asks_hydra, exit_status
 from sim.sweep.design import sampled_points
 from sim.sweep.engine import load_sweep_config, omegaconf_error, run_sweep
 from sim.sweep.plan import get_path
@@ -408,11 +408,6 @@ class RunsFailed(RuntimeError):
 
 # --- command line --------------------------------------------------------------------------
 
-#: Arguments handled by Hydra itself (printing the config, help), not by the comparison.
-HYDRA_FLAGS = ("--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i", "--resolve",
-               "--package", "-p")
-
-
 @hydra.main(config_path=str(CONF_DIR), config_name="compare", version_base="1.3")
 def hydra_main(cfg: DictConfig) -> None:
     print(OmegaConf.to_yaml(cfg))
@@ -420,24 +415,17 @@ def hydra_main(cfg: DictConfig) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if any(arg.split("=")[0] in HYDRA_FLAGS for arg in args):
+    if asks_hydra(args):
         sys.argv = [sys.argv[0], *args]
         hydra_main()
         return 0
+    return exit_status(lambda: compare(args))
+
+
+def compare(args: list[str]) -> int:
     try:
-        config = load_compare_config(args)
-        report = run_compare(config, " ".join(["python -m sim.compare", *args]))
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: finished runs are saved; rerun the same command to resume",
-              file=sys.stderr)
-        return 130
-    except BrokenExecutor as err:
-        print(f"error: a worker process died ({err}); finished runs are saved; rerun the same "
-              "command to resume", file=sys.stderr)
-        return 1
+        report = run_compare(load_compare_config(args),
+                             " ".join(["python -m sim.compare", *args]))
     except RunsFailed as err:
         print(f"error: {err}; fix the cause and run into a new output_dir", file=sys.stderr)
         return 1

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from concurrent.futures import BrokenExecutor
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -28,8 +27,8 @@ from sim.analysis import sensitivity
 from sim.analysis.sensitivity import MAIN_OUTPUTS, SensitivityResult, analyse
 from sim.metrics import TEAM_OUTCOMES
 from sim.params import ConfigError
-from sim.sweep.__main__ import HYDRA_FLAGS
 from sim.sweep.__main__ import main as sweep_main
+from sim.sweep.cli import HYDRA_FLAGS, asks_hydra, exit_status
 from sim.sweep.engine import load_sweep_config, run_sweep
 
 PER_METRIC = ("_final", "_mean")
@@ -77,37 +76,30 @@ def check_design(cfg: DictConfig, outputs: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if any(arg.split("=")[0] in CONFIG_FLAGS for arg in argv):
+    if asks_hydra(argv, CONFIG_FLAGS):
         return sweep_main(argv)  # --cfg job and friends: print the composed config
     args, overrides = parse(argv)
+    return exit_status(lambda: run_and_analyse(args, overrides),
+                       input_errors=(ConfigError, ValueError, FileNotFoundError))
+
+
+def run_and_analyse(args: argparse.Namespace, overrides: list[str]) -> int:
     outputs = [o for o in args.outputs.split(",") if o]
+    if args.resamples < 1:
+        raise ConfigError("--resamples", args.resamples, "an integer >= 1")
     n_failed = 0
-    try:
-        if args.resamples < 1:
-            raise ConfigError("--resamples", args.resamples, "an integer >= 1")
-        if args.analyse_only:
-            if overrides:
-                raise ConfigError("arguments", overrides, "none besides the options with "
-                                  "--analyse-only (it runs nothing)")
-            folder = Path(args.analyse_only)
-        else:
-            cfg = load_sweep_config(["sweep.analyse=false", *overrides])
-            check_design(cfg, outputs)
-            outcome = run_sweep(cfg)
-            folder, n_failed = outcome.output_dir, outcome.n_failed
-            print(f"{outcome.n_ok} of {outcome.n_runs} runs succeeded; results in {folder}")
-        result = analyse(folder, outputs, args.resamples, plots_wanted=not args.no_plots)
-    except (ConfigError, ValueError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: finished runs are saved; rerun the same command to resume",
-              file=sys.stderr)
-        return 130
-    except BrokenExecutor as err:
-        print(f"error: a worker process died ({err}); finished runs are saved; rerun the same "
-              "command to resume", file=sys.stderr)
-        return 1
+    if args.analyse_only:
+        if overrides:
+            raise ConfigError("arguments", overrides, "none besides the options with "
+                              "--analyse-only (it runs nothing)")
+        folder = Path(args.analyse_only)
+    else:
+        cfg = load_sweep_config(["sweep.analyse=false", *overrides])
+        check_design(cfg, outputs)
+        outcome = run_sweep(cfg)
+        folder, n_failed = outcome.output_dir, outcome.n_failed
+        print(f"{outcome.n_ok} of {outcome.n_runs} runs succeeded; results in {folder}")
+    result = analyse(folder, outputs, args.resamples, plots_wanted=not args.no_plots)
     print(headline(result))
     print(f"sensitivity indices: {result.folder}")
     if n_failed:

@@ -17,18 +17,13 @@ resume).
 from __future__ import annotations
 
 import sys
-from concurrent.futures import BrokenExecutor
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import CONF_DIR
-from sim.params import ConfigError
-from sim.sweep.engine import load_sweep_config, run_sweep
-
-#: Arguments handled by Hydra itself (printing config, help), not by the engine.
-HYDRA_FLAGS = ("--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i", "--resolve",
-               "--package", "-p")
+from sim.sweep.cli import asks_hydra, exit_status
+from sim.sweep.engine import SweepOutcome, load_sweep_config, run_sweep
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="sweep", version_base="1.3")
@@ -38,23 +33,14 @@ def hydra_main(cfg: DictConfig) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if any(arg.split("=")[0] in HYDRA_FLAGS for arg in args):
+    if asks_hydra(args):
         sys.argv = [sys.argv[0], *args]
         hydra_main()
         return 0
-    try:
-        outcome = run_sweep(load_sweep_config(args))
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: finished runs are saved; rerun the same command to resume",
-              file=sys.stderr)
-        return 130
-    except BrokenExecutor as err:
-        print(f"error: a worker process died ({err}); finished runs are saved; rerun the same "
-              "command to resume", file=sys.stderr)
-        return 1
+    return exit_status(lambda: report(run_sweep(load_sweep_config(args))))
+
+
+def report(outcome: SweepOutcome) -> int:
     print(f"{outcome.n_ok} of {outcome.n_runs} runs succeeded; results in {outcome.output_dir}")
     if outcome.verdict:
         print(outcome.verdict)

@@ -1,0 +1,37 @@
+"""What the experiment commands (sim.sweep, sim.compare, sim.sensitivity) share on the command
+line: Hydra's own flags, and the exit status of a run that stops early."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from concurrent.futures import BrokenExecutor
+
+from sim.params import ConfigError
+
+#: Arguments handled by Hydra itself (printing the config, help), not by the command.
+HYDRA_FLAGS = ("--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i", "--resolve",
+               "--package", "-p")
+
+
+def asks_hydra(args: list[str], flags: tuple[str, ...] = HYDRA_FLAGS) -> bool:
+    return any(arg.split("=")[0] in flags for arg in args)
+
+
+def exit_status(work: Callable[[], int],
+                input_errors: tuple[type[Exception], ...] = (ConfigError,)) -> int:
+    """Run a command's ``work`` and return its status: 2 for bad input (nothing written),
+    130 for Ctrl-C and 1 for a dead worker (finished runs are saved: rerun to resume)."""
+    try:
+        return work()
+    except input_errors as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished runs are saved; rerun the same command to resume",
+              file=sys.stderr)
+        return 130
+    except BrokenExecutor as err:
+        print(f"error: a worker process died ({err}); finished runs are saved; rerun the same "
+              "command to resume", file=sys.stderr)
+        return 1
