@@ -90,18 +90,23 @@ def agents_per_team(params: Any) -> int:
     return 1 + team.n_nonpeer_staff + team.n_peer_workers + team.caseload
 
 
-def _timed_run(params: Any) -> tuple[float, float]:
-    """(construction seconds, run seconds) of one model."""
+def _timed_run(params: Any) -> dict[str, float]:
+    """Wall seconds of construction and of the run, and CPU seconds of both, for one model.
+
+    CPU time (``time.process_time``) is reported next to wall time because it is much less
+    affected by other work competing for the cores of a shared machine.
+    """
     from sim.model import PeerWorkModel
 
-    start = time.perf_counter()
+    cpu0, start = time.process_time(), time.perf_counter()
     model = PeerWorkModel(params)
     built = time.perf_counter()
     model.run()
-    done = time.perf_counter()
+    done, cpu1 = time.perf_counter(), time.process_time()
     if model.week != params.organisation.horizon_weeks:
         raise RuntimeError(f"model stopped at week {model.week}")
-    return built - start, done - built
+    return {"construct_s": built - start, "run_s": done - built, "wall_s": done - start,
+            "cpu_s": cpu1 - cpu0}
 
 
 # --------------------------------------------------------------------------------------------
@@ -114,14 +119,12 @@ def child_main(n_teams: int, weeks: int) -> None:
     import sim.model  # noqa: F401  (imported before the baseline so it is not counted)
 
     baseline_kb = _status_kb("VmRSS")
-    construct_s, run_s = _timed_run(params)
+    timing = _timed_run(params)
     hwm_kb = _status_kb("VmHWM")
     print(json.dumps({
         "n_teams": n_teams,
         "weeks": weeks,
-        "construct_s": construct_s,
-        "run_s": run_s,
-        "wall_s": construct_s + run_s,
+        **timing,
         "baseline_rss_mb": baseline_kb / 1024 if baseline_kb is not None else None,
         "vmhwm_mb": hwm_kb / 1024 if hwm_kb is not None else None,
         "ru_maxrss_mb": _maxrss_mb(resource.RUSAGE_SELF),
@@ -197,12 +200,8 @@ def bench_default(repeats: int, weeks: int) -> dict[str, Any]:
     params = _config(None, weeks)
     per_team = agents_per_team(params)
     n_teams = params.organisation.n_teams
-    construct, run = [], []
-    for _ in range(repeats):
-        c, r = _timed_run(params)
-        construct.append(c)
-        run.append(r)
-    wall = [c + r for c, r in zip(construct, run, strict=True)]
+    runs = [_timed_run(params) for _ in range(repeats)]
+    wall = [r["wall_s"] for r in runs]
     median = statistics.median(wall)
     agents = per_team * n_teams
     return {
@@ -215,7 +214,9 @@ def bench_default(repeats: int, weeks: int) -> dict[str, Any]:
         "median_s": median,
         "min_s": min(wall),
         "max_s": max(wall),
-        "median_construct_s": statistics.median(construct),
+        "cpu_s": [r["cpu_s"] for r in runs],
+        "median_cpu_s": statistics.median(r["cpu_s"] for r in runs),
+        "median_construct_s": statistics.median(r["construct_s"] for r in runs),
         "agent_steps_per_s": agents * weeks / median,
         "us_per_team_week": median / (n_teams * weeks) * 1e6,
     }
@@ -238,6 +239,8 @@ def bench_sizes(sizes: list[int], repeats: int, weeks: int) -> list[dict[str, An
             "repeats": repeats,
             "wall_s": wall,
             "median_s": median,
+            "cpu_s": [r["cpu_s"] for r in runs],
+            "median_cpu_s": statistics.median(r["cpu_s"] for r in runs),
             "median_construct_s": statistics.median(r["construct_s"] for r in runs),
             "agent_steps_per_s": per_team * n * weeks / median,
             "us_per_team_week": median / (n * weeks) * 1e6,
@@ -279,28 +282,32 @@ def markdown(report: dict[str, Any]) -> str:
         f"{m['mem_total_mb']} MB RAM; Python {m['python']}, numpy {m['numpy']}, "
         f"Mesa {m['mesa']}; commit {m['git']['commit']}"
         + (" (sim/ or conf/ modified)" if m["git"]["model_dirty"] else "")
-        + f"; 1-min load average at start {_fmt(m['loadavg_1m'], '.2f')}.",
+        + f"; 1-min load average {_fmt(m['loadavg_1m'], '.2f')} before the benchmark "
+        "(above ~0.5: other work was running), "
+        f"{_fmt(m.get('loadavg_1m_end'), '.2f')} at the end (includes the benchmark itself). "
+        "Wall time well above CPU time also means the cores were shared.",
         "",
         "### Default run (in process)",
         "",
-        "| teams x weeks | agents | repeats | median s | min s | max s | agent-steps/s "
-        "| us/team-week |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| teams x weeks | agents | repeats | median s | min s | max s | median CPU s "
+        "| agent-steps/s | us/team-week |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {d['n_teams']} x {d['weeks']} | {d['agents']:,} | {d['repeats']} "
-        f"| {d['median_s']:.3f} | {d['min_s']:.3f} | {d['max_s']:.3f} "
+        f"| {d['median_s']:.3f} | {d['min_s']:.3f} | {d['max_s']:.3f} | {d['median_cpu_s']:.3f} "
         f"| {d['agent_steps_per_s']:,.0f} | {d['us_per_team_week']:.1f} |",
         "",
         "### Organisation size (fresh subprocess per run)",
         "",
-        "| teams | agents | repeats | median s | of which build s | agent-steps/s "
-        "| us/team-week | marginal us/team-week | time exponent | peak RSS MB | baseline MB "
-        "| mem exponent |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| teams | agents | repeats | median s | of which build s | median CPU s "
+        "| agent-steps/s | us/team-week | marginal us/team-week | time exponent | peak RSS MB "
+        "| baseline MB | mem exponent |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["sizes"]:
         lines.append(
             f"| {r['n_teams']:,} | {r['agents']:,} | {r['repeats']} | {r['median_s']:.2f} "
-            f"| {r['median_construct_s']:.2f} | {r['agent_steps_per_s']:,.0f} "
+            f"| {r['median_construct_s']:.2f} | {r['median_cpu_s']:.2f} "
+            f"| {r['agent_steps_per_s']:,.0f} "
             f"| {r['us_per_team_week']:.1f} | {_fmt(r.get('marginal_us_per_team_week'), '.1f')} "
             f"| {_fmt(r.get('exponent_vs_prev'), '.2f')} "
             f"| {r['peak_mb']:.0f} | {r['baseline_rss_mb']:.0f} "
@@ -421,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
     report["sizes"] = bench_sizes(args.sizes, args.repeats, args.weeks)
     report["targets"] = targets(report)
     report["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
+    report["machine"]["loadavg_1m_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") \
+        else None
     table = markdown(report)
     print(table)
     if args.no_write:
