@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hydra
 import pandas as pd
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
@@ -49,7 +48,7 @@ from sim.config import CONF_DIR, SimConfig, load_config
 from sim.metrics import TEAM_OUTCOMES
 from sim.output import git_revision, write_text
 from sim.params import ConfigError, describe_allowed
-from sim.sweep.cli import asks_hydra, exit_status
+from sim.sweep.cli import asks_hydra, exit_status, hydra_answers
 from sim.sweep.design import sampled_points
 from sim.sweep.engine import load_sweep_config, omegaconf_error, run_sweep
 from sim.sweep.plan import get_path
@@ -408,17 +407,10 @@ class RunsFailed(RuntimeError):
 
 # --- command line --------------------------------------------------------------------------
 
-@hydra.main(config_path=str(CONF_DIR), config_name="compare", version_base="1.3")
-def hydra_main(cfg: DictConfig) -> None:
-    print(OmegaConf.to_yaml(cfg))
-
-
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if asks_hydra(args):
-        sys.argv = [sys.argv[0], *args]
-        hydra_main()
-        return 0
+        return hydra_answers("compare", args)
     return exit_status(lambda: compare(args))
 
 

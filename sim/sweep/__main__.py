@@ -18,25 +18,14 @@ from __future__ import annotations
 
 import sys
 
-import hydra
-from omegaconf import DictConfig, OmegaConf
-
-from sim.config import CONF_DIR
-from sim.sweep.cli import asks_hydra, exit_status
+from sim.sweep.cli import asks_hydra, exit_status, hydra_answers
 from sim.sweep.engine import SweepOutcome, load_sweep_config, run_sweep
-
-
-@hydra.main(config_path=str(CONF_DIR), config_name="sweep", version_base="1.3")
-def hydra_main(cfg: DictConfig) -> None:
-    print(OmegaConf.to_yaml(cfg))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if asks_hydra(args):
-        sys.argv = [sys.argv[0], *args]
-        hydra_main()
-        return 0
+        return hydra_answers("sweep", args)
     return exit_status(lambda: report(run_sweep(load_sweep_config(args))))
 
 

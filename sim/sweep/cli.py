@@ -7,6 +7,10 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor
 
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config import CONF_DIR
 from sim.params import ConfigError
 
 #: Arguments handled by Hydra itself (printing the config, help), not by the command.
@@ -16,6 +20,18 @@ HYDRA_FLAGS = ("--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i", "-
 
 def asks_hydra(args: list[str], flags: tuple[str, ...] = HYDRA_FLAGS) -> bool:
     return any(arg.split("=")[0] in flags for arg in args)
+
+
+def hydra_answers(config_name: str, args: list[str]) -> int:
+    """Let Hydra answer its own flags (``--cfg job``, ``--help``) for ``conf/<config_name>``."""
+
+    @hydra.main(config_path=str(CONF_DIR), config_name=config_name, version_base="1.3")
+    def show(cfg: DictConfig) -> None:
+        print(OmegaConf.to_yaml(cfg))
+
+    sys.argv = [sys.argv[0], *args]
+    show()
+    return 0
 
 
 def exit_status(work: Callable[[], int],
