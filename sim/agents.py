@@ -46,6 +46,8 @@ class Workforce:
     external_status: np.ndarray = field(init=False)  # status the profession carries outside
     practice: np.ndarray = field(init=False)
     anchor: np.ndarray = field(init=False)  # the view of practice a person brings and keeps
+    role_practice: np.ndarray = field(init=False)  # the practice the post asks for: the PW
+    # role description for PWs, their own professional practice for staff (drift reference)
     role_belief: np.ndarray = field(init=False)
     expectation: np.ndarray = field(init=False)  # what the person was led to expect at hire
     confidence: np.ndarray = field(init=False)  # identity certainty
@@ -71,9 +73,9 @@ class Workforce:
 
     def __post_init__(self) -> None:
         shape = (self.n_teams, len(self.role))
-        for name in ("practice", "anchor", "role_belief", "expectation", "confidence", "status",
-                     "strain", "supported", "disempowerment", "staff_valuation",
-                     "external_status", "fte"):
+        for name in ("practice", "anchor", "role_practice", "role_belief", "expectation",
+                     "confidence", "status", "strain", "supported", "disempowerment",
+                     "staff_valuation", "external_status", "fte"):
             setattr(self, name, _zeros(shape))
         for name in ("occupied", "flexible_days", "paid", "sick", "attends_meeting",
                      "supervised", "boundary_event", "exited"):

@@ -95,9 +95,9 @@ AGENT_COLUMNS = ("practice", "anchor", "role_belief", "expectation", "confidence
                  "strain", "supported", "disempowerment", "tenure_weeks", "fte")
 
 
-#: Practice below one's anchor that counts as drifted (working outside the peer role) and as
-#: anchored, for exit rates by drift (pattern 5; Lombardi 2025). Assumption: a drift of 0.2 is
-#: two thirds of ``wellbeing.drift_reference``.
+#: Practice below what the post asks for that counts as drifted (working outside the peer
+#: role) and as anchored in the role, for exit rates by drift (pattern 5; Lombardi 2025).
+#: Assumption: a drift of 0.2 is two thirds of ``wellbeing.drift_reference``.
 DRIFTED, ANCHORED = 0.2, 0.1
 
 
@@ -118,7 +118,7 @@ class Recorder:
         out = self.model.params.output
         last = week == self.model.params.organisation.horizon_weeks - 1
         wf = self.model.workforce
-        drift = np.maximum(wf.anchor - wf.practice, 0.0)
+        drift = np.maximum(wf.role_practice - wf.practice, 0.0)
         drifted = wf.is_peer & (drift >= DRIFTED)
         anchored = wf.is_peer & (drift < ANCHORED)
         counts = self._counts

@@ -70,8 +70,8 @@ def make_workforce(n_teams: int = 1, n_nonpeer: int = 3, n_peer: int = 2,
 
     Everyone is present every day and at the meeting, full-time, paid, on fixed days.
     Manager status 0.7, nurses 0.6, PWs 0.2 (status = external status); staff practice 0.3,
-    PW practice 0.8 (practice = anchor); every role belief and expectation 0.5; staff
-    confidence 0.7, PW confidence 0.5; every tie 0.1. ``values`` overwrite whole arrays
+    PW practice 0.8 (practice = anchor = role practice); every role belief and expectation 0.5;
+    staff confidence 0.7, PW confidence 0.5; every tie 0.1. ``values`` overwrite whole arrays
     (a scalar or anything that broadcasts to the array).
     """
     role = roles(n_nonpeer, n_peer)
@@ -84,6 +84,7 @@ def make_workforce(n_teams: int = 1, n_nonpeer: int = 3, n_peer: int = 2,
     wf.status[:] = wf.external_status
     wf.practice[:] = np.where(peer, 0.8, 0.3)
     wf.anchor[:] = wf.practice
+    wf.role_practice[:] = wf.practice
     wf.role_belief[:] = 0.5
     wf.expectation[:] = 0.5
     wf.confidence[:] = np.where(peer, 0.5, 0.7)

@@ -166,3 +166,9 @@ def test_vacancy_is_refilled_after_the_delay(delay):
     assert (wf.agent_id[leaving] == -1).all()
     due = [recruitment.due_vacancies(wf)[leaving].item() for _ in range(delay + 1)]
     assert due == [False] * delay + [True]  # open for `delay` whole weeks, filled the next
+
+
+def test_pws_are_hired_into_the_role_description_and_staff_into_their_own_practice():
+    wf = hire_everyone(process="informal", role_description=0.7)
+    assert (wf.role_practice[wf.is_peer] == 0.7).all()
+    assert (wf.role_practice[wf.is_staff] == wf.practice[wf.is_staff]).all()

@@ -66,7 +66,8 @@ def test_strain_never_negative_and_zero_for_vacant_slots():
 
 def test_same_inputs_give_same_strain_and_exit_hazard_for_pw_and_non_peer():
     """No built-in fragility: a PW slot and a non-peer slot in identical state stay identical."""
-    wf = make_workforce(practice=0.5, anchor=0.7, strain=0.4, supported=0.4, fte=0.4)
+    wf = make_workforce(practice=0.5, anchor=0.7, role_practice=0.7, strain=0.4, supported=0.4,
+                        fte=0.4)
     pw, nurse = peer_slots(wf)[0], staff_slots(wf)[1]
     rng = np.random.default_rng(3)
     for _ in range(10):
@@ -90,18 +91,18 @@ def test_support_differs_by_role_only_through_the_manager_championing_pws():
     assert championed[0, pw] > championed[0, nurse] == neutral[0, nurse]
 
 
-def test_drift_below_anchor_raises_exit_hazard():
-    wf = make_workforce(anchor=0.8)
+def test_drift_below_the_practice_the_role_asks_for_raises_exit_hazard():
+    wf = make_workforce(role_practice=0.8)
     wf.practice[0] = [0.8, 0.6, 0.4, 0.2, 0.8, 0.9]
     hazard = wellbeing.exit_hazard(wf, PARAMS)[0]
     assert hazard[0] < hazard[1] < hazard[2] < hazard[3]
-    assert hazard[5] == hazard[4] == hazard[0]  # practice above the anchor is not drift
+    assert hazard[5] == hazard[4] == hazard[0]  # practice above the role's is not drift
     # proportional hazards: each drift_reference of drift multiplies the hazard by the ratio
     assert hazard[3] / hazard[0] == pytest.approx(PARAMS.exit_drift_ratio ** (0.6 / 0.3))
 
 
 def test_odds_ratios_map_onto_hazard_ratios():
-    wf = make_workforce(anchor=0.8, practice=0.8)
+    wf = make_workforce(role_practice=0.8, practice=0.8)
     wf.strain[0] = [0.0, PARAMS.strain_reference, 0.0, 0.0, 0.0, 0.0]
     wf.practice[0, 2] = 0.8 - PARAMS.drift_reference
     hazard = wellbeing.exit_hazard(wf, PARAMS)[0]
@@ -193,3 +194,12 @@ def test_exit_hazard_is_finite_for_extreme_valid_parameters():
     with np.errstate(over="ignore", invalid="ignore"):
         hazard = wellbeing.exit_hazard(wf, params)
     assert not np.isnan(hazard).any()
+
+
+def test_exit_drift_is_measured_from_the_role_not_the_personal_anchor():
+    """Lombardi 2025's exposure is tasks outside the role: a PW whose personal anchor is far
+    above the role's practice, but who practises as the role asks, is not drifting."""
+    wf = make_workforce(practice=0.75, role_practice=0.75)
+    wf.anchor[0] = [0.75, 0.75, 0.75, 0.75, 0.75, 1.0]
+    hazard = wellbeing.exit_hazard(wf, PARAMS)[0]
+    assert hazard[5] == hazard[4]

@@ -31,7 +31,8 @@ class RecruitmentParams:
                          source="Gillard 2013 finding 1")
     same_service: bool = param(True, source="Gillard 2013: every PW came from their service")
     role_description: float = param(
-        0.75, lo=0.0, hi=1.0, doc="role belief written into a formal role description")
+        0.75, lo=0.0, hi=1.0, doc="the practice the PW post asks for (0 conventional .. 1 "
+        "peer), written into a formal role description; the reference for drift")
     formal_expectation_sd: float = param(
         0.05, lo=0.0, hi=0.5, doc="spread of PW expectations after a formal process")
     informal_expectation: float = param(
@@ -88,6 +89,7 @@ def hire(
     wf.practice[staff] = _clip(rng.normal(context.sector_value(context.staff_practice),
                                           context.staff_practice_sd, n_staff))
     wf.anchor[staff] = wf.practice[staff]
+    wf.role_practice[staff] = wf.practice[staff]
     team_belief = team_mean(wf.role_belief, wf.is_staff)[:, 0]
     culture_belief = rng.normal(context.sector_value(context.staff_role_belief),
                                 context.staff_role_belief_sd, n_staff)
@@ -104,6 +106,7 @@ def hire(
     wf.profession[peer] = len(PROFESSIONS) - 1
     wf.anchor[peer] = _clip(rng.normal(params.anchor, params.anchor_sd, n_peer))
     wf.practice[peer] = wf.anchor[peer]
+    wf.role_practice[peer] = params.role_description
     wf.expectation[peer] = expectation_draw(params, n_peer, rng)
     wf.role_belief[peer] = wf.expectation[peer]
     formal = params.process == "formal"

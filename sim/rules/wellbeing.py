@@ -5,7 +5,7 @@ rises (Homer 1985's burnout loop). Sources of strain here: workload (the team's 
 team FTE, the same for everyone in the team), role
 ambiguity (role clarity predicts less emotional exhaustion; 2021 survey), mismatch between
 practice and the person's own anchor, and exclusion (weak ties). The weekly chance of leaving
-grows with strain and with drift below one's anchor (being given tasks outside the role: OR
+grows with strain and with drift below the practice the post asks for (tasks outside the role: OR
 2.91 for intent to leave, Lombardi et al. 2025; people far from the culture leave more often,
 Harrison & Carroll 1991), and is
 higher without pay (meeting financial needs OR 0.58). The rule is the same for every staff
@@ -65,9 +65,10 @@ class WellbeingParams:
     exit_drift_ratio: float = param(
         2.91, lo=1.0, hi=20.0,
         source="Lombardi 2025: tasks outside the peer role OR 2.91 (1.90-4.44)",
-        doc="hazard ratio of leaving per drift_reference of practice below one's anchor")
+        doc="hazard ratio of leaving per drift_reference of practice below the role's")
     drift_reference: float = param(
-        0.3, lo=0.01, hi=1.0, doc="drift below anchor that counts as working outside the role")
+        0.3, lo=0.01, hi=1.0,
+        doc="drift below the role's practice that counts as working outside the role")
     unpaid_exit_multiplier: float = param(
         1.7, lo=1.0, hi=10.0, source="Lombardi 2025 financial needs OR 0.58 (1/0.58)",
         doc="hazard multiplier for unpaid posts")
@@ -137,12 +138,15 @@ def draw_sickness(workforce: Workforce, params: WellbeingParams,
 def exit_hazard(workforce: Workforce, params: WellbeingParams) -> np.ndarray:
     """(teams, slots) weekly hazard of leaving; the same rule for every staff type.
 
+    Drift is practice below what the post asks for (``role_practice``): Lombardi et al.'s
+    exposure is being given tasks outside the role, not distance from one's own views.
+
     Proportional hazards, so each published odds ratio maps onto one factor: the hazard is
     multiplied by ``exit_drift_ratio`` for every ``drift_reference`` of practice below one's
     anchor and by ``exit_strain_ratio`` for every ``strain_reference`` of strain.
     """
     wf = workforce
-    drift = np.maximum(wf.anchor - wf.practice, 0.0)
+    drift = np.maximum(wf.role_practice - wf.practice, 0.0)
     log_ratio = (np.log(params.exit_drift_ratio) * drift / params.drift_reference
                  + np.log(params.exit_strain_ratio) * wf.strain / params.strain_reference)
     hazard = params.exit_base * np.exp(np.minimum(log_ratio, MAX_LOG_RATIO))
