@@ -29,6 +29,7 @@ from sim.rules.service_users import ServiceUsersParams
 from sim.rules.supervision import SupervisionParams
 from sim.rules.wellbeing import WellbeingParams
 from sim.rules.working_patterns import WorkingPatternsParams
+from sim.schedule import ScheduleParams
 from sim.team import OrganisationParams, TeamParams
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
@@ -58,6 +59,7 @@ class SimConfig:
     service_users: ServiceUsersParams = field(default_factory=ServiceUsersParams)
     context: ContextParams = field(default_factory=ContextParams)
     output: OutputParams = field(default_factory=OutputParams)
+    schedule: ScheduleParams = field(default_factory=ScheduleParams)
 
 
 ConfigStore.instance().store(name="sim_schema", node=SimConfig)

@@ -107,49 +107,69 @@ class PeerWorkModel(mesa.Model):
         recruitment.open_vacancies(self.workforce, leavers, self.params.recruitment)
 
     def step(self) -> None:
-        """One week, in the order listed in the class docstring."""
-        p, wf, rng = self.params, self.workforce, self.streams
+        """One week, in the order listed in the class docstring; ``params.schedule`` switches
+        steps off for knock-out experiments (a step switched off leaves its state as it was)."""
+        p, wf, rng, on = self.params, self.workforce, self.streams, self.params.schedule
         meeting_days = p.meetings.meeting_days
         # 1. Recruitment
         due = recruitment.due_vacancies(wf)
-        if due.any():
+        if due.any() and on.refill_vacancies:
             self._hire(due)
         # 2. Presence
-        wellbeing.draw_sickness(wf, p.wellbeing, rng["wellbeing"])
+        if on.sickness:
+            wellbeing.draw_sickness(wf, p.wellbeing, rng["wellbeing"])
         working_patterns.weekly_presence(wf, p.working_patterns, meeting_days,
                                          rng["working_patterns"])
         # 3. Meeting
-        meetings.hold_meeting(wf, p.meetings, rng["meetings"])
-        boundaries.converge_beliefs(wf, p.boundaries, p.recruitment.role_description)
-        meetings.update_ties(wf, p.meetings)
+        if on.meeting_status:
+            meetings.hold_meeting(wf, p.meetings, rng["meetings"])
+        if on.belief_convergence:
+            boundaries.converge_beliefs(wf, p.boundaries, p.recruitment.role_description)
+        if on.ties:
+            meetings.update_ties(wf, p.meetings)
         # 4. Supervision, training, peer network
-        session_support = supervision.supervise(wf, self.week, p.supervision)
-        supervision.train(wf, p.supervision)
-        network_support = context.peer_network_meeting(wf, self.week, p.context)
+        session_support = supervision.supervise(wf, self.week, p.supervision, on.supervision)
+        if on.training:
+            supervision.train(wf, p.supervision)
+        network_support = context.peer_network_meeting(wf, self.week, p.context) \
+            if on.peer_network else np.zeros(wf.occupied.shape)
         # 5.-7. Practice: everyday influence, anchoring, boundary enforcement
-        boundaries.everyday_influence(wf, p.boundaries)
-        boundaries.anchor(wf, p.boundaries)
-        boundaries.enforce_boundaries(wf, p.boundaries, self.strictness, rng["boundaries"])
+        if on.everyday_influence:
+            boundaries.everyday_influence(wf, p.boundaries)
+        if on.anchoring:
+            boundaries.anchor(wf, p.boundaries)
+        if on.enforcement:
+            boundaries.enforce_boundaries(wf, p.boundaries, self.strictness, rng["boundaries"])
         self._clip_state()
         # 8. Identity
         team_consensus = boundaries.consensus(wf)
-        user_relationship = service_users.mean_by_peer_slot(self.caseload, wf,
-                                                            self.caseload.relationship)
-        validation = boundaries.validation(wf, p.team.manager_champion_effort, user_relationship)
-        boundaries.update_identity(wf, p.boundaries, validation, team_consensus)
+        if on.identity:
+            user_relationship = service_users.mean_by_peer_slot(self.caseload, wf,
+                                                                self.caseload.relationship)
+            validation = boundaries.validation(wf, p.boundaries, p.team.manager_champion_effort,
+                                               user_relationship)
+            boundaries.update_identity(wf, p.boundaries, validation, team_consensus)
         # 9. Strain
         ties = meetings.mean_tie(wf)
-        ambiguity = wellbeing.ambiguity(wf, boundaries.team_belief(wf), team_consensus)
-        support = wellbeing.weekly_support(wf, p.wellbeing, (session_support, network_support),
-                                           boundaries.agreeing_ties(wf, p.boundaries),
-                                           p.team.manager_champion_effort)
-        demand = wellbeing.workload(wf, self.caseload.size, p.wellbeing)
-        wellbeing.accumulate_strain(wf, p.wellbeing, demand, ambiguity, 1.0 - ties, support)
+        ambiguity = wellbeing.ambiguity(wf, p.wellbeing, boundaries.team_belief(wf),
+                                        team_consensus)
+        if on.strain:
+            support = wellbeing.weekly_support(wf, p.wellbeing,
+                                               (session_support, network_support),
+                                               boundaries.agreeing_ties(wf, p.boundaries),
+                                               p.team.manager_champion_effort)
+            demand = wellbeing.workload(wf, self.caseload.size, p.wellbeing)
+            wellbeing.accumulate_strain(wf, p.wellbeing, demand, ambiguity, 1.0 - ties, support)
         # 10. Service users
-        service_users.weekly_contacts(self.caseload, wf, p.service_users, rng["service_users"])
-        service_users.update_valuation(self.caseload, wf, p.service_users)
+        if on.recovery:
+            service_users.weekly_contacts(self.caseload, wf, p.service_users,
+                                          rng["service_users"])
+        if on.valuation:
+            service_users.update_valuation(self.caseload, wf, p.service_users)
         # 11. Leaving
-        leavers = wellbeing.draw_leavers(wf, p.wellbeing, rng["wellbeing"])
+        leavers = wellbeing.draw_leavers(wf, p.wellbeing, rng["wellbeing"]) if on.leaving \
+            else np.zeros(wf.occupied.shape, dtype=bool)
+        wf.exited = leavers
         wf.tenure_weeks[wf.occupied] += 1
         # 12. Recording (before leavers' posts are emptied, so their exit is counted)
         self.recorder.record(self.week, team_consensus, ambiguity)

@@ -165,10 +165,10 @@ def test_workload_falls_with_team_hours():
 def test_ambiguity_rises_with_low_consensus_and_expectation_gap():
     wf = make_workforce(expectation=0.5)
     belief = np.array([[0.5]])
-    clear = wellbeing.ambiguity(wf, belief, np.array([1.0]))
-    split = wellbeing.ambiguity(wf, belief, np.array([0.4]))
+    clear = wellbeing.ambiguity(wf, WellbeingParams(), belief, np.array([1.0]))
+    split = wellbeing.ambiguity(wf, WellbeingParams(), belief, np.array([0.4]))
     wf.expectation[0, peer_slots(wf)] = 0.9
-    gap = wellbeing.ambiguity(wf, belief, np.array([1.0]))
+    gap = wellbeing.ambiguity(wf, WellbeingParams(), belief, np.array([1.0]))
     assert (clear == 0).all() and (split > clear).all()
     assert (gap[0, peer_slots(wf)] > clear[0, peer_slots(wf)]).all()
 

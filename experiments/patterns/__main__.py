@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from experiments.patterns import evaluate, report
-from experiments.patterns.run import read, run, sweep_minutes
+from experiments.patterns import attribution, evaluate, report
+from experiments.patterns.run import FOLDERS, read, run, sweep_minutes
 from experiments.patterns.spec import load_spec
 from sim.params import ConfigError
 
@@ -42,23 +42,32 @@ def main(argv: list[str] | None = None) -> int:
     size = spec.sizes[args.size]
     workdir = args.workdir / args.size
     out = args.out or (HERE / "results" if args.size == "full" else workdir / "report")
-    run(spec, size, workdir, False, args.backend, args.workers)
-    runs, weekly = read(workdir / "patterns", robustness=False)
+    run(spec, size, workdir, "defaults", args.backend, args.workers)
+    runs, weekly = read(workdir / FOLDERS["defaults"], robustness=False)
+    results = evaluate.evaluate(spec.comparisons, runs, weekly)
+    knockouts = None
+    if size.attribution_replications and spec.knockouts:
+        run(spec, size, workdir, "attribution", args.backend, args.workers)
+        ko_runs, ko_weekly = read(workdir / FOLDERS["attribution"], robustness=False)
+        knockouts = attribution.knockout_table(spec, ko_runs, ko_weekly, results)
     shares = None
     if size.robustness_samples:
-        run(spec, size, workdir, True, args.backend, args.workers)
-        rob_runs, rob_weekly = read(workdir / "patterns_robustness", robustness=True)
+        run(spec, size, workdir, "robustness", args.backend, args.workers)
+        rob_runs, rob_weekly = read(workdir / FOLDERS["robustness"], robustness=True)
         shares = evaluate.robustness(spec.comparisons, rob_runs, rob_weekly)
-    results = evaluate.evaluate(spec.comparisons, runs, weekly)
-    minutes = sum(sweep_minutes(workdir / name) for name in ("patterns", "patterns_robustness")
-                  if (workdir / name / "manifest.json").exists())
+    minutes = {stage: sweep_minutes(workdir / name) for stage, name in FOLDERS.items()
+               if (workdir / name / "manifest.json").exists()}
     note = (f"Size '{args.size}': {size.n_teams} teams x 156 weeks per run, "
             f"{size.replications} replications per scenario at the defaults"
+            + (f"; attribution {len(spec.knockouts)} knock-outs x {len(spec.scenarios)} "
+               f"scenarios x {size.attribution_replications} replications"
+               if knockouts is not None else "")
             + (f"; robustness {size.robustness_samples} samples x "
                f"{size.robustness_replications} replications" if size.robustness_samples
-               else "") + f"; {args.backend} backend, {args.workers} workers; "
-            f"{minutes:.1f} min of simulation over all attempts.")
-    path = report.write(out, spec, results, shares, runs, weekly, note)
+               else "") + f"; {args.backend} backend, {args.workers} workers; minutes of "
+            "simulation over all attempts: " + ", ".join(f"{stage} {m:.1f}"
+                                                         for stage, m in minutes.items()) + ".")
+    path = report.write(out, spec, results, shares, runs, weekly, note, knockouts)
     print(report.table(spec, results, shares)[["id", "comparison", "estimate", "95% CI",
                                                "result", "robustness: share holding"]]
           .to_string(index=False))

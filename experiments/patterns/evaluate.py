@@ -166,6 +166,21 @@ def verdict(c: Comparison, result: dict[str, float]) -> tuple[bool, bool]:
     return side and _in_size(c, value), sign * value > 0 and _in_size(c, value)
 
 
+def established(c: Comparison, result: dict[str, float]) -> bool:
+    """Whether the effect is established, ignoring any size: the 95% CI on the predicted side
+    (equivalence: the TOST passes; a small-or-null ratio: the estimate within its range)."""
+    value, low, high = result["estimate"], result["ci_low"], result["ci_high"]
+    if any(math.isnan(v) for v in (value, low, high)):
+        return False
+    if c.statistic == "equivalence":
+        return -c.margin <= low and high <= c.margin
+    if c.statistic == "ratio":
+        return _in_size(c, value)
+    if c.statistic == "odds_ratio":
+        return low > 1.0
+    return low > 0 if c.direction == "greater" else high < 0
+
+
 def evaluate(comparisons: list[Comparison], runs: pd.DataFrame,
              weekly: pd.DataFrame) -> pd.DataFrame:
     """One row per comparison at the defaults (``sample == -1``)."""

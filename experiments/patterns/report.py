@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from experiments.patterns import attribution  # noqa: E402
 from experiments.patterns.spec import Comparison, PatternSpec  # noqa: E402
 from sim.analysis.summaries import t_critical  # noqa: E402
 from sim.output import write_atomic, write_text  # noqa: E402
@@ -57,10 +58,12 @@ def _sign_share(share: pd.DataFrame, comparison_id: str) -> str:
            f"{_fmt(row['estimate_max'])})"
 
 
-def table(spec: PatternSpec, results: pd.DataFrame, shares: pd.DataFrame | None) -> pd.DataFrame:
+def table(spec: PatternSpec, results: pd.DataFrame, shares: pd.DataFrame | None,
+          classes: pd.DataFrame | None = None) -> pd.DataFrame:
     """The report's table: one row per comparison."""
     rows = []
     by_id = results.set_index("id")
+    cls = classes.set_index("id") if classes is not None else None
     share = shares.set_index("id") if shares is not None and len(shares) else None
     for c in spec.comparisons:
         r = by_id.loc[c.id]
@@ -71,11 +74,54 @@ def table(spec: PatternSpec, results: pd.DataFrame, shares: pd.DataFrame | None)
             "95% CI": f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]",
             "Hedges g": _fmt(r["hedges_g"]), "n": int(r["n"]),
             "result": "pass" if r["passes"] else "FAIL",
+            "role": c.role,
+            "class": "not run" if cls is None else cls.loc[c.id, "class"],
+            "counts as": _counts_as(c, None if cls is None else cls.loc[c.id, "class"]),
             "robustness: share holding": "not run" if share is None else
             f"{share.loc[c.id, 'share_holding']:.0%} of {int(share.loc[c.id, 'samples'])}",
             "robustness: predicted sign": "not run" if share is None else _sign_share(share, c.id),
         })
     return pd.DataFrame(rows)
+
+
+def _counts_as(c: Comparison, cls: str | None) -> str:
+    if cls == "guaranteed":
+        return "consistency check"
+    if c.role == "calibration":
+        return "calibration target"
+    return "validation" if cls is not None else "validation (attribution not run)"
+
+
+def knockout_figure(c: Comparison, rows: pd.DataFrame, path: Path) -> Path:
+    """The comparison's estimate (95% CI) at the defaults and under each knock-out."""
+    rows = rows.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.22 * len(rows) + 1.2), constrained_layout=True)
+    y = range(len(rows))
+    colours = ["black" if k == "defaults" else "tab:orange" if k == "parameter" else "tab:blue"
+               for k in rows["kind"]]
+    est = rows["estimate"].to_numpy(dtype=float)
+    err = [est - rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float) - est]
+    ax.errorbar(est, list(y), xerr=err, fmt="none", ecolor=colours, elinewidth=1)
+    ax.scatter(est, list(y), c=colours, s=14, zorder=3)
+    ax.set_yticks(list(y), [f"{k} ({_state(e)})" for k, e in
+                            zip(rows["knockout"], rows["established"], strict=True)], fontsize=7)
+    ax.axvline(1.0 if c.statistic == "odds_ratio" else 0.0, color="grey", linewidth=1)
+    if c.statistic == "equivalence":
+        for m in (-c.margin, c.margin):
+            ax.axvline(m, color="grey", linestyle="--", linewidth=1)
+    ax.set_xlabel(_measure(c).split(";")[0])
+    ax.set_title(f"{c.id}. {c.title}: knock-outs (blue mechanism, orange input)", fontsize=9)
+    ax.grid(alpha=0.3, axis="x")
+    write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=90, format="png"))
+    plt.close(fig)
+    return path
+
+
+def _state(established: object) -> str:
+    """'holds', 'removed' or 'not measurable' for a knock-out row."""
+    if established is None or (isinstance(established, float) and math.isnan(established)):
+        return "not measurable"
+    return "holds" if bool(established) else "removed"
 
 
 def figure(c: Comparison, runs: pd.DataFrame, weekly: pd.DataFrame, path: Path) -> Path:
@@ -128,19 +174,78 @@ def _leaving_bars(ax: plt.Axes, runs: pd.DataFrame) -> None:
 
 
 def write(out: Path, spec: PatternSpec, results: pd.DataFrame, shares: pd.DataFrame | None,
-          runs: pd.DataFrame, weekly: pd.DataFrame, run_note: str) -> Path:
-    """Write results.csv, robustness.csv, figures/, report.md and report.html into ``out``."""
+          runs: pd.DataFrame, weekly: pd.DataFrame, run_note: str,
+          knockouts: pd.DataFrame | None = None) -> Path:
+    """Write results.csv, robustness.csv, knockouts.csv, classes.csv, figures/, report.md and
+    report.html into ``out``."""
     at_defaults = runs[runs["sample"] == -1], weekly[weekly["sample"] == -1]
     write_text(out / "results.csv", results.to_csv(index=False))
     if shares is not None:
         write_text(out / "robustness.csv", shares.to_csv(index=False))
+    classes = None
+    ko_figures: dict[str, Path] = {}
+    if knockouts is not None:
+        classes = attribution.classes(spec, knockouts)
+        write_text(out / "knockouts.csv", knockouts.to_csv(index=False))
+        write_text(out / "classes.csv", classes.to_csv(index=False))
+        ko_figures = {c.id: knockout_figure(c, knockouts[knockouts["id"] == c.id],
+                                            out / "figures" / f"knockouts_{c.id}.png")
+                      for c in spec.comparisons}
     figures = {c.id: figure(c, *at_defaults, out / "figures" / f"comparison_{c.id}.png")
                for c in spec.comparisons}
-    summary = table(spec, results, shares)
+    summary = table(spec, results, shares, classes)
     n_pass = int(results["passes"].sum())
     headline = f"{n_pass} of {len(results)} comparisons pass at the default parameters."
-    write_text(out / "report.md", _markdown(spec, summary, figures, headline, run_note, out))
-    return write_text(out / "report.html", _html(spec, summary, figures, headline, run_note))
+    if classes is not None:
+        counts = classes["class"].value_counts()
+        headline += " Attribution: " + ", ".join(f"{int(counts.get(k, 0))} {k}"
+                                                 for k in attribution.CLASSES) + "."
+    sections = {c.id: _knockout_section(knockouts[knockouts["id"] == c.id], classes, c.id)
+                if knockouts is not None else "" for c in spec.comparisons}
+    write_text(out / "report.md", _markdown(spec, summary, figures, headline, run_note, out,
+                                            sections, ko_figures))
+    return write_text(out / "report.html", _html(spec, summary, figures, headline, run_note,
+                                                 sections, ko_figures))
+
+
+CLASS_MEANING = {
+    "emergent": "two or more mechanisms are each needed and no single input sets its sign",
+    "single-mechanism": "one mechanism produces it; knocking out any other leaves it",
+    "parameter-set": "one input, set neutral, removes it: that input sets its sign",
+    "guaranteed": "it holds under every knock-out: true by construction, a consistency check, "
+                  "not validation",
+    "not produced": "it does not hold at the defaults",
+}
+
+
+def _knockout_section(rows: pd.DataFrame, classes: pd.DataFrame | None, cid: str) -> str:
+    """Markdown: the class, what removes the comparison, and the knock-out table."""
+    if classes is None:
+        return ""
+    cls = classes.set_index("id").loc[cid]
+    lines = [f"**Class: {cls['class']}** ({CLASS_MEANING[cls['class']]}). Removed by "
+             f"mechanisms: {cls['removed_by_mechanisms'] or 'none'}; by inputs set neutral: "
+             f"{cls['removed_by_parameters'] or 'none'}.", "",
+             "| knock-out | kind | what | estimate | 95% CI | effect |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {r['knockout']} | {r['kind']} | {r['what']} | {_fmt(r['estimate'])} | "
+              f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] | {_state(r['established'])} |"
+              for r in rows.to_dict("records")]
+    return "\n".join(lines)
+
+
+def _html_section(markdown: str, figure_path: Path) -> str:
+    """The knock-out section as HTML: the class line, the table, the figure."""
+    esc = html.escape
+    first, _, rest = markdown.partition("\n\n")
+    rows = [line.strip("|").split(" | ") for line in rest.splitlines() if line.startswith("| ")]
+    head, body = rows[0], rows[1:]
+    data = base64.b64encode(figure_path.read_bytes()).decode()
+    return (f"<p>{esc(first.replace('**', ''))}</p><table><tr>"
+            + "".join(f"<th>{esc(h.strip())}</th>" for h in head) + "</tr>"
+            + "".join("<tr>" + "".join(f"<td>{esc(v.strip())}</td>" for v in r) + "</tr>"
+                      for r in body)
+            + f"</table><img alt='knock-outs' src='data:image/png;base64,{data}'>")
 
 
 INTRO = ("Each comparison of the domain brief (section 4) is run as two contrasting scenarios "
@@ -152,10 +257,14 @@ INTRO = ("Each comparison of the domain brief (section 4) is run as two contrast
          "sign and size (share holding), and in which it has the predicted sign alone.")
 
 
+COLUMNS = ["id", "comparison", "scenarios", "estimate", "95% CI", "Hedges g", "result", "role",
+           "class", "counts as", "robustness: share holding", "robustness: predicted sign"]
+
+
 def _markdown(spec: PatternSpec, summary: pd.DataFrame, figures: dict[str, Path],
-              headline: str, run_note: str, out: Path) -> str:
-    cols = ["id", "comparison", "scenarios", "estimate", "95% CI", "Hedges g", "result",
-            "robustness: share holding", "robustness: predicted sign"]
+              headline: str, run_note: str, out: Path, sections: dict[str, str],
+              ko_figures: dict[str, Path]) -> str:
+    cols = COLUMNS
     lines = ["# Pattern-oriented validation", "", headline, "", run_note, "",
              INTRO.format(spread=spec.robustness_spread), "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -170,15 +279,18 @@ def _markdown(spec: PatternSpec, summary: pd.DataFrame, figures: dict[str, Path]
                   f"{row['robustness: share holding']} samples; predicted sign in "
                   f"{row['robustness: predicted sign']}.", "",
                   f"![{row['comparison']}]({figures[row['id']].relative_to(out)})"]
+        if sections[row["id"]]:
+            lines += ["", sections[row["id"]], "",
+                      f"![knock-outs]({ko_figures[row['id']].relative_to(out)})"]
     return "\n".join(lines) + "\n"
 
 
 def _html(spec: PatternSpec, summary: pd.DataFrame, figures: dict[str, Path],
-          headline: str, run_note: str) -> str:
+          headline: str, run_note: str, ko_sections: dict[str, str],
+          ko_figures: dict[str, Path]) -> str:
     """A self-contained page: figures embedded as data URIs."""
     esc = html.escape
-    cols = ["id", "comparison", "scenarios", "estimate", "95% CI", "Hedges g", "result",
-            "robustness: share holding", "robustness: predicted sign"]
+    cols = COLUMNS
     head = "".join(f"<th>{esc(c)}</th>" for c in cols)
     body = "".join("<tr>" + "".join(
         f"<td class='{'fail' if row[c] == 'FAIL' else ''}'>{esc(str(row[c]))}</td>"
@@ -194,7 +306,9 @@ def _html(spec: PatternSpec, summary: pd.DataFrame, figures: dict[str, Path],
             f"{esc(row['95% CI'])}; Hedges' g {esc(row['Hedges g'])}; n = {row['n']}). "
             f"Robustness: holds in {esc(row['robustness: share holding'])} samples; "
             f"predicted sign in {esc(row['robustness: predicted sign'])}.</p>"
-            f"<img alt='{esc(row['comparison'])}' src='data:image/png;base64,{data}'>")
+            f"<img alt='{esc(row['comparison'])}' src='data:image/png;base64,{data}'>"
+            + (_html_section(ko_sections[row["id"]], ko_figures[row["id"]])
+               if ko_sections[row["id"]] else ""))
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.4}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;"
              "font-size:90%}td.fail{background:#fdd}img{max-width:100%}")

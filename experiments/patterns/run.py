@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from experiments.patterns.attribution import knockout_scenarios
 from experiments.patterns.spec import PatternSpec, Size
 from sim.analysis.tables import iter_timeseries, load_runs
 from sim.config import load_config
@@ -50,16 +51,25 @@ def parameter_ranges(spec: PatternSpec) -> list[dict[str, object]]:
     return factors
 
 
-def sweep_config(spec: PatternSpec, size: Size, workdir: Path, robustness: bool,
+STAGES = ("defaults", "robustness", "attribution")
+FOLDERS = {"defaults": "patterns", "robustness": "patterns_robustness",
+           "attribution": "patterns_attribution"}
+
+
+def sweep_config(spec: PatternSpec, size: Size, workdir: Path, stage: str,
                  backend: str, workers: int) -> DictConfig:
-    """The engine config of one of the two sweeps."""
-    name = "patterns_robustness" if robustness else "patterns"
+    """The engine config of one of the three sweeps (``STAGES``)."""
+    name = FOLDERS[stage]
+    robustness = stage == "robustness"
     cfg = load_sweep_config([f"sweep.backend={backend}", f"sweep.workers={workers}",
                              "sweep.analyse=false", f"sweep.output_dir={workdir / name}"])
+    replications = {"defaults": size.replications, "robustness": size.robustness_replications,
+                    "attribution": size.attribution_replications}[stage]
     experiment = {
         "name": name, "description": "pattern-oriented validation (experiments/patterns)",
-        "base": [f"organisation.n_teams={size.n_teams}"], "scenarios": spec.scenarios,
-        "replications": size.robustness_replications if robustness else size.replications,
+        "base": [f"organisation.n_teams={size.n_teams}"],
+        "scenarios": knockout_scenarios(spec) if stage == "attribution" else spec.scenarios,
+        "replications": replications,
         "root_seed": ROOT_SEED, "metrics": METRICS, "record_interval_weeks": 1,
         "factors": parameter_ranges(spec) if robustness else [],
         "design": {"kind": "lhs", "samples": size.robustness_samples} if robustness
@@ -70,9 +80,9 @@ def sweep_config(spec: PatternSpec, size: Size, workdir: Path, robustness: bool,
     return cfg
 
 
-def run(spec: PatternSpec, size: Size, workdir: Path, robustness: bool, backend: str,
+def run(spec: PatternSpec, size: Size, workdir: Path, stage: str, backend: str,
         workers: int) -> SweepOutcome:
-    return run_sweep(sweep_config(spec, size, workdir, robustness, backend, workers))
+    return run_sweep(sweep_config(spec, size, workdir, stage, backend, workers))
 
 
 def sweep_minutes(folder: Path) -> float:

@@ -13,6 +13,8 @@ from sim.params import ConfigError
 SPEC_PATH = Path(__file__).with_name("patterns.yaml")
 STATISTICS = ("difference", "level", "windows", "equivalence", "smd", "ratio", "odds_ratio")
 DIRECTIONS = ("greater", "less")
+ROLES = ("validation", "calibration")
+KINDS = ("mechanism", "parameter")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Comparison:
     threshold: float = 0.0
     margin: float = 0.0
     size: tuple[float, float] | None = None
+    role: str = "validation"  # calibration: a value or rule was changed to obtain it (ODD 8)
 
     @property
     def scenarios(self) -> list[str]:
@@ -45,6 +48,17 @@ class Size:
     n_teams: int
     robustness_samples: int
     robustness_replications: int
+    attribution_replications: int = 0
+
+
+@dataclass(frozen=True)
+class Knockout:
+    """One mechanism switched off, or one sign-setting input set to its neutral value."""
+
+    name: str
+    kind: str  # mechanism or parameter
+    what: str
+    overrides: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,7 @@ class PatternSpec:
     robustness_spread: float
     robustness_parameters: list[str]
     sizes: dict[str, Size] = field(default_factory=dict)
+    knockouts: list[Knockout] = field(default_factory=list)
 
 
 def load_spec(path: Path = SPEC_PATH) -> PatternSpec:
@@ -75,7 +90,21 @@ def load_spec(path: Path = SPEC_PATH) -> PatternSpec:
     robustness = raw.get("robustness", {})
     return PatternSpec(scenarios, comparisons, float(robustness.get("spread", 0.25)),
                        list(robustness.get("parameters", [])),
-                       {name: Size(**size) for name, size in raw.get("sizes", {}).items()})
+                       {name: Size(**size) for name, size in raw.get("sizes", {}).items()},
+                       _knockouts(raw.get("attribution", {})))
+
+
+def _knockouts(raw: dict[str, Any]) -> list[Knockout]:
+    """``attribution: {mechanisms: {name: {what, overrides}}, parameters: {...}}``."""
+    knockouts = []
+    for section, kind in (("mechanisms", "mechanism"), ("parameters", "parameter")):
+        for name, entry in (raw.get(section) or {}).items():
+            if not entry.get("overrides"):
+                raise ConfigError(f"attribution.{section}.{name}.overrides",
+                                  entry.get("overrides"), "a non-empty list of overrides")
+            knockouts.append(Knockout(name, kind, str(entry.get("what", "")),
+                                      tuple(entry["overrides"])))
+    return knockouts
 
 
 def check(comparison: Comparison, i: int, scenarios: dict[str, list[str]]) -> None:
@@ -83,6 +112,8 @@ def check(comparison: Comparison, i: int, scenarios: dict[str, list[str]]) -> No
     if comparison.statistic not in STATISTICS:
         raise ConfigError(f"{key}.statistic", comparison.statistic, "one of " +
                           ", ".join(STATISTICS))
+    if comparison.role not in ROLES:
+        raise ConfigError(f"{key}.role", comparison.role, "one of " + ", ".join(ROLES))
     if comparison.direction not in DIRECTIONS:
         raise ConfigError(f"{key}.direction", comparison.direction, "greater or less")
     for name in comparison.scenarios:

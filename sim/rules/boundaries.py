@@ -80,6 +80,17 @@ class BoundariesParams:
                                    "mismatch")
     disempowerment_memory: float = param(
         0.1, lo=0.0, hi=1.0, doc="weight of this week in the moving average of being overruled")
+    champion_validation_weight: float = param(
+        0.5, lo=0.0, hi=1.0, doc="weight of meeting a championing manager in a PW's weekly "
+        "validation (0 = neutral)")
+    user_validation_weight: float = param(
+        0.5, lo=0.0, hi=1.0, doc="weight of relationships with service users in a PW's weekly "
+        "validation (0 = neutral)")
+    mismatch_doubt_weight: float = param(
+        0.5, lo=0.0, hi=1.0, doc="weight of mismatch (practice, anchor, team view, expectation) "
+        "in a PW's doubt (0 = neutral)")
+    consensus_doubt_weight: float = param(
+        0.5, lo=0.0, hi=1.0, doc="weight of low team consensus in a PW's doubt (0 = neutral)")
 
 
 def team_mean(values: np.ndarray, members: np.ndarray) -> np.ndarray:
@@ -220,21 +231,22 @@ def met_manager(workforce: Workforce) -> np.ndarray:
     return (days & days[:, [MANAGER]]).any(axis=-1)
 
 
-def validation(workforce: Workforce, champion_effort: float,
+def validation(workforce: Workforce, params: BoundariesParams, champion_effort: float,
                user_relationship: np.ndarray) -> np.ndarray:
     """(teams, slots) weekly validation of a PW: a championing manager met this week, and the
     relationships built with their service users (whose progress PWs see)."""
     wf = workforce
     at_work = wf.present_days.any(axis=-1)
-    return np.where(at_work, 0.5 * champion_effort * met_manager(wf) + 0.5 * user_relationship,
-                    0.0)
+    return np.where(at_work, params.champion_validation_weight * champion_effort * met_manager(wf)
+                    + params.user_validation_weight * user_relationship, 0.0)
 
 
 def update_identity(workforce: Workforce, params: BoundariesParams, validation: np.ndarray,
                     team_consensus: np.ndarray) -> None:
     """PW confidence: up with validation (0..1), down with mismatch and low consensus."""
     wf = workforce
-    doubt = 0.5 * mismatch(wf) + 0.5 * (1.0 - team_consensus[:, None])
+    doubt = params.mismatch_doubt_weight * mismatch(wf) + \
+        params.consensus_doubt_weight * (1.0 - team_consensus[:, None])
     change = params.confidence_gain * validation * (1 - wf.confidence) - \
         params.confidence_loss * doubt * wf.confidence
     wf.confidence = np.clip(wf.confidence + np.where(wf.is_peer, change, 0.0), 0.0, 1.0)

@@ -36,6 +36,12 @@ class MeetingsParams:
     status_rate: float = param(0.1, lo=0.0, hi=1.0, doc="weekly adjustment of status")
     tie_gain: float = param(0.1, lo=0.0, hi=1.0, doc="weekly tie growth at full contact")
     tie_decay: float = param(0.03, lo=0.0, hi=1.0, doc="weekly tie decay with no contact")
+    absent_status_pull: float = param(
+        1.0, lo=0.0, hi=1.0, doc="share of the weekly status adjustment an absent person makes "
+        "toward their external status (0 = status kept while absent: neutral)")
+    meeting_tie_weight: float = param(
+        0.5, lo=0.0, hi=1.0, doc="weight of a meeting both attended in weekly contact (the rest "
+        "is shared working days; 0 = meetings build no ties: neutral)")
 
 
 def _mean_tie_to(ties: np.ndarray, among: np.ndarray) -> np.ndarray:
@@ -62,7 +68,8 @@ def hold_meeting(workforce: Workforce, params: MeetingsParams, rng: np.random.Ge
         _mean_tie_to(wf.ties, attend)
     earned = acknowledged * np.minimum(1.0, turns / fair_turns)
     lifted = wf.external_status + params.status_lift * (1 - wf.external_status) * earned
-    target = np.where(attend, lifted, wf.external_status)
+    absent = wf.status + params.absent_status_pull * (wf.external_status - wf.status)
+    target = np.where(attend, lifted, absent)
     wf.status += np.where(wf.occupied, params.status_rate * (target - wf.status), 0.0)
 
 
@@ -72,7 +79,7 @@ def update_ties(workforce: Workforce, params: MeetingsParams) -> None:
     days = wf.present_days.astype(float)
     shared_days = np.einsum("tid,tjd->tij", days, days) / days.shape[-1]
     met = wf.attends_meeting[:, :, None] & wf.attends_meeting[:, None, :]
-    contact = 0.5 * shared_days + 0.5 * met
+    contact = (1 - params.meeting_tie_weight) * shared_days + params.meeting_tie_weight * met
     pair = wf.occupied[:, :, None] & wf.occupied[:, None, :] & ~np.eye(
         wf.occupied.shape[1], dtype=bool)
     change = params.tie_gain * contact * (1 - wf.ties) - params.tie_decay * (1 - contact) * wf.ties

@@ -52,6 +52,22 @@ class ServiceUsersParams:
         doc="log hazard ratio per unit recovery below the mean")
     admission_weeks: int = param(4, lo=1, hi=52, doc="weeks of an inpatient stay")
     valuation_rate: float = param(0.05, lo=0.0, hi=1.0, doc="weekly update of valuations")
+    user_valuation_base: float = param(
+        0.5, lo=0.0, hi=1.0, doc="a user's valuation of their PW with no relationship")
+    user_valuation_relationship: float = param(
+        0.5, lo=0.0, hi=1.0, doc="added to users' valuation per unit of relationship")
+    staff_valuation_base: float = param(
+        0.3, lo=0.0, hi=1.0, doc="staff valuation of a PW with no relationship, progress or ties")
+    staff_valuation_relationship: float = param(
+        0.3, lo=0.0, hi=1.0, doc="added to staff valuation per unit of the PW's mean "
+        "relationship with their users")
+    staff_valuation_progress: float = param(
+        0.2, lo=0.0, hi=1.0, doc="added to staff valuation at full visible progress of the PW's "
+        "users")
+    progress_scale: float = param(
+        10.0, lo=0.0, hi=100.0, doc="visible progress per unit of recovery above baseline")
+    staff_valuation_ties: float = param(
+        0.2, lo=0.0, hi=1.0, doc="added to staff valuation per unit of staff's ties to the PW")
 
 
 def assign_peer_workers(caseload: Caseload, peer_slots: np.ndarray) -> None:
@@ -126,14 +142,17 @@ def update_valuation(caseload: Caseload, workforce: Workforce,
     """Users value their PW through the relationship; staff through ties and users' progress."""
     cl, wf = caseload, workforce
     has_pw = _peer_of_user(cl, wf.is_peer.astype(float)) > 0
-    target = 0.5 + 0.5 * cl.relationship
+    target = params.user_valuation_base + params.user_valuation_relationship * cl.relationship
     cl.valuation += np.where(has_pw, params.valuation_rate * (target - cl.valuation), 0.0)
     progress = mean_by_peer_slot(cl, wf, np.clip(cl.recovery - cl.baseline_recovery, 0, None))
     relationship = mean_by_peer_slot(cl, wf, cl.relationship)
     staff = wf.is_staff
     tie_from_staff = (wf.ties * staff[:, :, None]).sum(axis=1) / np.maximum(
         staff.sum(axis=1, keepdims=True), 1)
-    staff_target = 0.3 + 0.3 * relationship + 0.2 * np.clip(10 * progress, 0, 1) + \
-        0.2 * tie_from_staff
+    staff_target = (params.staff_valuation_base
+                    + params.staff_valuation_relationship * relationship
+                    + params.staff_valuation_progress * np.clip(params.progress_scale * progress,
+                                                                0, 1)
+                    + params.staff_valuation_ties * tie_from_staff)
     wf.staff_valuation += np.where(wf.is_peer, params.valuation_rate *
                                    (np.clip(staff_target, 0, 1) - wf.staff_valuation), 0.0)

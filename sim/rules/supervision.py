@@ -93,22 +93,29 @@ def _socialise(workforce: Workforce, who: np.ndarray, norm: float, rate: float,
     wf.practice += np.where(who, pull, 0.0)
 
 
-def supervise(workforce: Workforce, week: int, params: SupervisionParams) -> np.ndarray:
-    """Hold due supervision sessions; return the support each slot felt from supervision."""
+def supervise(workforce: Workforce, week: int, params: SupervisionParams,
+              socialise: bool = True) -> np.ndarray:
+    """Hold due supervision sessions; return the support each slot felt from supervision.
+
+    ``socialise=False`` (the schedule's knock-out) keeps the support sessions give but drops
+    their effect on practice, expectations and confidence.
+    """
     wf = workforce
     present = wf.present_days.any(axis=-1)
     wf.supervised = wf.is_peer & present & (week % params.interval_weeks == 0)
+    support = np.where(wf.supervised, params.support[params.supervisor], 0.0)
+    staff_supervised = wf.is_staff & present & (week % params.staff_interval_weeks == 0)
+    support = np.where(staff_supervised, params.staff_support, support)
+    if not socialise:
+        return support
     _socialise(wf, wf.supervised, params.norm, params.socialisation_rate, params.confidence_shield)
-    staff = wf.is_staff
     belief = team_belief(wf)
     belief = np.where(np.isnan(belief), wf.expectation, belief)
     wf.expectation += np.where(wf.supervised, params.renegotiation_rate *
                                (belief - wf.expectation), 0.0)
     wf.confidence += np.where(wf.supervised, params.validation[params.supervisor] *
                               (1 - wf.confidence), 0.0)
-    staff_supervised = staff & present & (week % params.staff_interval_weeks == 0)
-    support = np.where(wf.supervised, params.support[params.supervisor], 0.0)
-    return np.where(staff_supervised, params.staff_support, support)
+    return support
 
 
 def train(workforce: Workforce, params: SupervisionParams) -> None:

@@ -69,17 +69,25 @@ class WellbeingParams:
     drift_reference: float = param(
         0.3, lo=0.01, hi=1.0,
         doc="drift below the role's practice that counts as working outside the role")
+    consensus_ambiguity_weight: float = param(
+        0.5, lo=0.0, hi=1.0, source="Rizzo et al. 1970 (weights assumption)",
+        doc="weight of low team consensus in role ambiguity (0 = neutral)")
+    expectation_ambiguity_weight: float = param(
+        0.5, lo=0.0, hi=1.0, source="Rizzo et al. 1970 (weights assumption)",
+        doc="weight of the gap between one's expectation and the team's view in role ambiguity "
+        "(0 = neutral)")
     unpaid_exit_multiplier: float = param(
         1.7, lo=1.0, hi=10.0, source="Lombardi 2025 financial needs OR 0.58 (1/0.58)",
         doc="hazard multiplier for unpaid posts")
 
 
-def ambiguity(workforce: Workforce, team_belief: np.ndarray,
+def ambiguity(workforce: Workforce, params: WellbeingParams, team_belief: np.ndarray,
               team_consensus: np.ndarray) -> np.ndarray:
     """(teams, slots) role ambiguity: low consensus plus own expectation vs the team's view."""
     gap = np.abs(workforce.expectation - np.where(np.isnan(team_belief), workforce.expectation,
                                                   team_belief))
-    return np.clip(0.5 * (1.0 - team_consensus[:, None]) + 0.5 * gap, 0.0, 1.0)
+    return np.clip(params.consensus_ambiguity_weight * (1.0 - team_consensus[:, None])
+                   + params.expectation_ambiguity_weight * gap, 0.0, 1.0)
 
 
 def workload(workforce: Workforce, caseload_size: int, params: WellbeingParams) -> np.ndarray:
