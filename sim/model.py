@@ -127,7 +127,7 @@ class PeerWorkModel(mesa.Model):
         supervision.train(wf, p.supervision)
         network_support = context.peer_network_meeting(wf, self.week, p.context)
         # 5.-7. Practice: everyday influence, anchoring, boundary enforcement
-        boundaries.everyday_influence(wf, p.boundaries)
+        boundaries.everyday_influence(wf, p.boundaries, rng["boundaries"])
         boundaries.anchor(wf, p.boundaries)
         boundaries.enforce_boundaries(wf, p.boundaries, self.strictness, rng["boundaries"])
         self._clip_state()
