@@ -63,6 +63,15 @@ class Workforce:
     fixed_days: np.ndarray = field(init=False)  # (teams, slots, weekdays) contracted days
     training_sessions_left: np.ndarray = field(init=False)
     ties: np.ndarray = field(init=False)  # (teams, slots, slots) symmetric tie strength
+    # State of rival rule forms (ODD 7.3-7.5), each keyed to the occupant it belongs to
+    # (``*_owner`` holds the agent_id it was set for) so a new hire starts fresh.
+    interchange: np.ndarray = field(init=False)  # (teams, slots, slots) i's net behaviour-
+    # interchange advantage over j, -1..1 (status form ``expectation_states``)
+    interchange_owner: np.ndarray = field(init=False)
+    practice_uncertainty: np.ndarray = field(init=False)  # relative-agreement uncertainty u
+    uncertainty_owner: np.ndarray = field(init=False)
+    supervision_code: np.ndarray = field(init=False)  # (teams,) the team's organisational code
+    # of practice (socialisation form ``march``); NaN until the first session
     # This week's transient state, rewritten every step.
     sick: np.ndarray = field(init=False)
     present_days: np.ndarray = field(init=False)  # (teams, slots, weekdays)
@@ -86,6 +95,11 @@ class Workforce:
         self.fixed_days = _zeros(shape + (WEEKDAYS,), bool)
         self.present_days = _zeros(shape + (WEEKDAYS,), bool)
         self.ties = _zeros(shape + (shape[1],))
+        self.interchange = _zeros(shape + (shape[1],))
+        self.practice_uncertainty = _zeros(shape)
+        self.interchange_owner = np.full(shape, -1, dtype=np.int64)
+        self.uncertainty_owner = np.full(shape, -1, dtype=np.int64)
+        self.supervision_code = np.full(self.n_teams, np.nan)
 
     @property
     def is_peer(self) -> np.ndarray:

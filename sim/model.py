@@ -135,7 +135,7 @@ class PeerWorkModel(mesa.Model):
             if on.peer_network else np.zeros(wf.occupied.shape)
         # 5.-7. Practice: everyday influence, anchoring, boundary enforcement
         if on.everyday_influence:
-            boundaries.everyday_influence(wf, p.boundaries)
+            boundaries.everyday_influence(wf, p.boundaries, rng["boundaries"])
         if on.anchoring:
             boundaries.anchor(wf, p.boundaries)
         if on.enforcement:

@@ -2,7 +2,9 @@
 
 Runs the pattern experiment (resumable: rerun the same command after an interruption),
 evaluates the ten comparisons and writes the report. Exits 1 if a comparison fails at the
-defaults.
+defaults. ``--multiverse`` adds the multiverse stage (every comparison under every combination
+of rival rule forms, ``multiverse.py``) as a section of the report; ``--multiverse-only`` runs
+that stage alone and puts its section into the existing report in the output folder.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from experiments.patterns import attribution, evaluate, report
+from experiments.patterns import attribution, evaluate, multiverse, report
 from experiments.patterns.run import FOLDERS, read, run, sweep_minutes
-from experiments.patterns.spec import load_spec
+from experiments.patterns.spec import PatternSpec, load_spec
 from sim.params import ConfigError
 
 HERE = Path(__file__).resolve().parent
@@ -31,17 +33,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help="report folder (default: experiments/patterns/results for "
                         "full size, <workdir>/report otherwise)")
+    parser.add_argument("--multiverse", action="store_true",
+                        help="also run the multiverse stage (rival rule forms)")
+    parser.add_argument("--multiverse-only", action="store_true",
+                        help="run only the multiverse stage")
     args = parser.parse_args(argv)
     try:
         spec = load_spec()
         if args.size not in spec.sizes:
             raise ConfigError("--size", args.size, "one of " + ", ".join(spec.sizes))
+        if args.multiverse or args.multiverse_only:
+            multiverse.size_of(multiverse.load_multiverse(), args.size)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     size = spec.sizes[args.size]
     workdir = args.workdir / args.size
     out = args.out or (HERE / "results" if args.size == "full" else workdir / "report")
+    if args.multiverse_only:
+        return _multiverse(spec, args, workdir, out)
     run(spec, size, workdir, "defaults", args.backend, args.workers)
     runs, weekly = read(workdir / FOLDERS["defaults"], robustness=False)
     results = evaluate.evaluate(spec.comparisons, runs, weekly)
@@ -72,7 +82,16 @@ def main(argv: list[str] | None = None) -> int:
                                                "result", "robustness: share holding"]]
           .to_string(index=False))
     print(f"report: {path}")
+    if args.multiverse:
+        _multiverse(spec, args, workdir, out)
     return 0 if results["passes"].all() else 1
+
+
+def _multiverse(spec: PatternSpec, args: argparse.Namespace, workdir: Path, out: Path) -> int:
+    section = multiverse.stage(spec, args.size, workdir, out, args.backend, args.workers)
+    path = report.insert_section(out, "multiverse", section)
+    print(f"multiverse: {out / 'multiverse.md'} (section added to {path})")
+    return 0
 
 
 if __name__ == "__main__":

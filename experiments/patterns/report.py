@@ -7,6 +7,7 @@ import html
 import math
 from pathlib import Path
 
+import markdown
 import matplotlib
 
 matplotlib.use("Agg")
@@ -246,6 +247,25 @@ def _html_section(markdown: str, figure_path: Path) -> str:
             + "".join("<tr>" + "".join(f"<td>{esc(v.strip())}</td>" for v in r) + "</tr>"
                       for r in body)
             + f"</table><img alt='knock-outs' src='data:image/png;base64,{data}'>")
+
+
+def insert_section(out: Path, key: str, section: str) -> Path:
+    """Put a later stage's Markdown ``section`` into ``report.md`` and ``report.html`` in
+    ``out``, replacing that stage's earlier section (marked by ``key``) or appending it."""
+    start, end = f"<!-- section:{key} -->", f"<!-- /section:{key} -->"
+    for name, body in (("report.md", section),
+                       ("report.html", markdown.markdown(section, extensions=["tables"]))):
+        path = out / name
+        text = path.read_text() if path.exists() else ""
+        block = f"{start}\n{body}\n{end}\n"
+        if start in text and end in text:
+            text = text[:text.index(start)] + block + text[text.index(end) + len(end) + 1:]
+        elif name == "report.html" and "</body>" in text:
+            text = text.replace("</body>", block + "</body>", 1)
+        else:
+            text += ("\n" if text else "") + block
+        write_text(path, text)
+    return out / "report.md"
 
 
 INTRO = ("Each comparison of the domain brief (section 4) is run as two contrasting scenarios "

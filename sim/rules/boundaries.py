@@ -33,6 +33,8 @@ import numpy as np
 from sim.agents import MANAGER, Workforce
 from sim.params import param
 
+INFLUENCE_FORMS = ("weighted", "deffuant", "relative_agreement")
+
 
 @dataclass
 class BoundariesParams:
@@ -91,6 +93,18 @@ class BoundariesParams:
         "in a PW's doubt (0 = neutral)")
     consensus_doubt_weight: float = param(
         0.5, lo=0.0, hi=1.0, doc="weight of low team consensus in a PW's doubt (0 = neutral)")
+    influence_form: str = param(
+        "weighted", choices=INFLUENCE_FORMS,
+        source="rival forms (ODD 7.5): inspired by Deffuant 2000 / Deffuant 2000 / Deffuant 2002",
+        doc="everyday influence on practice: status- and certainty-weighted bounded confidence "
+        "among everyone sharing days (weighted), random pairwise encounters (deffuant), or "
+        "relative agreement with per-person uncertainty (relative_agreement)")
+    ra_uncertainty_unsure: float = param(
+        0.6, lo=0.01, hi=2.0, source="assumption (Deffuant 2002 moderates: U of the range)",
+        doc="relative agreement: uncertainty of practice of a newcomer at confidence 0")
+    ra_uncertainty_confident: float = param(
+        0.1, lo=0.01, hi=2.0, source="assumption (Deffuant 2002 extremists: u_e = 0.1)",
+        doc="relative agreement: uncertainty of practice of a newcomer at confidence 1")
 
 
 def team_mean(values: np.ndarray, members: np.ndarray) -> np.ndarray:
@@ -117,18 +131,25 @@ def _pairs(mask: np.ndarray) -> np.ndarray:
     return mask[:, :, None] & mask[:, None, :]
 
 
+def bounded_mean(values: np.ndarray, weights: np.ndarray, taking_part: np.ndarray,
+                 bound: float) -> np.ndarray:
+    """Hegselmann-Krause kernel on plain (groups, n) arrays: each participant's weighted mean
+    of the participants whose value lies within ``bound`` of their own (itself included);
+    a participant's own value where the weights sum to 0."""
+    near = np.abs(values[:, :, None] - values[:, None, :]) <= bound
+    w = (_pairs(taking_part) & near) * weights[:, None, :]
+    total = w.sum(axis=-1)
+    return np.divide((w * values[:, None, :]).sum(axis=-1), total, out=values.copy(),
+                     where=total > 0)
+
+
 def converge_beliefs(workforce: Workforce, params: BoundariesParams,
                      role_description: float) -> None:
     """Bounded-confidence averaging of role beliefs among meeting attendees."""
     wf = workforce
     b = wf.role_belief
-    near = np.abs(b[:, :, None] - b[:, None, :]) <= params.belief_bound
-    weight = _pairs(wf.attends_meeting) & near
-    w = weight * (wf.status * wf.confidence)[:, None, :]
-    total = w.sum(axis=-1)
-    bounded_mean = np.divide((w * b[:, None, :]).sum(axis=-1), total,
-                             out=b.copy(), where=total > 0)
-    change = params.belief_rate * (bounded_mean - b) + \
+    mean = bounded_mean(b, wf.status * wf.confidence, wf.attends_meeting, params.belief_bound)
+    change = params.belief_rate * (mean - b) + \
         params.belief_stubbornness * (wf.expectation - b)
     if params.coproduced_role_definition:
         manager_there = wf.attends_meeting[:, [MANAGER]]
@@ -136,19 +157,98 @@ def converge_beliefs(workforce: Workforce, params: BoundariesParams,
     wf.role_belief += np.where(wf.attends_meeting, change, 0.0)
 
 
-def everyday_influence(workforce: Workforce, params: BoundariesParams) -> None:
-    """Bounded, status- and certainty-weighted influence on practice between colleagues."""
+def everyday_influence(workforce: Workforce, params: BoundariesParams,
+                       rng: np.random.Generator | None = None) -> None:
+    """Bounded influence on practice between colleagues, in the form ``influence_form``:
+    status- and certainty-weighted among everyone sharing days (``weighted``, no draws), or
+    random pairwise encounters on shared days (``deffuant``, ``relative_agreement``; ``rng``)."""
     wf = workforce
-    x = wf.practice
-    within = np.abs(x[:, :, None] - x[:, None, :]) < params.influence_bound
-    sway = within * _share(wf.status) * _share(wf.confidence)  # j's sway over i, 0..1
+    readiness = np.where(wf.is_peer, 1.0, params.staff_influence_share)
+    if params.influence_form != "weighted":
+        _encounters(wf, params, readiness, rng or np.random.default_rng())
+        return
     days = wf.present_days.astype(float)
     together = np.einsum("tid,tjd->tij", days, days) / days.shape[-1]
-    together *= ~np.eye(x.shape[1], dtype=bool)
-    pull = (together * sway * (x[:, None, :] - x[:, :, None])).sum(axis=-1) / np.maximum(
-        together.sum(axis=-1), 1e-9)
-    readiness = np.where(wf.is_peer, 1.0, params.staff_influence_share)
+    pull = weighted_pull(wf.practice, together, wf.status, wf.confidence,
+                         params.influence_bound)
     wf.practice += np.where(wf.occupied, params.influence_rate * readiness * pull, 0.0)
+
+
+def weighted_pull(practice: np.ndarray, together: np.ndarray, status: np.ndarray,
+                  confidence: np.ndarray, bound: float) -> np.ndarray:
+    """Kernel of the ``weighted`` form on plain arrays: (groups, n) mean pull on each person's
+    practice from the others, weighted by time together (groups, n, n) and by each other's
+    share of the pair's status and confidence, from those within ``bound`` only."""
+    x = practice
+    within = np.abs(x[:, :, None] - x[:, None, :]) < bound
+    sway = within * _share(status) * _share(confidence)  # j's sway over i, 0..1
+    together = together * ~np.eye(x.shape[1], dtype=bool)
+    return (together * sway * (x[:, None, :] - x[:, :, None])).sum(axis=-1) / np.maximum(
+        together.sum(axis=-1), 1e-9)
+
+
+def random_pairs(present: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """A random matching of the people present in each group: (groups, pairs) index arrays
+    i, j and a mask of pairs whose two members are both present (each person in one pair)."""
+    keys = np.where(present, rng.random(present.shape), np.inf)
+    order = np.argsort(keys, axis=-1)
+    half = present.shape[-1] // 2
+    i, j = order[..., 0:2 * half:2], order[..., 1:2 * half:2]
+    both = np.take_along_axis(present, i, -1) & np.take_along_axis(present, j, -1)
+    return i, j, both
+
+
+def deffuant_step(x: np.ndarray, i: np.ndarray, j: np.ndarray, meets: np.ndarray, rate: float,
+                  bound: float, readiness: np.ndarray | float = 1.0) -> None:
+    """Deffuant et al. (2000) on plain (groups, n) arrays, in place: each meeting pair (i, j)
+    whose values differ by less than ``bound`` moves each a share ``rate`` (times the mover's
+    readiness) of the way to the other. Pairs must be disjoint (one matching)."""
+    ready = np.broadcast_to(readiness, x.shape)
+    xi, xj = np.take_along_axis(x, i, -1), np.take_along_axis(x, j, -1)
+    close = meets & (np.abs(xi - xj) < bound)
+    np.put_along_axis(x, i, xi + close * rate * np.take_along_axis(ready, i, -1) * (xj - xi), -1)
+    np.put_along_axis(x, j, xj + close * rate * np.take_along_axis(ready, j, -1) * (xi - xj), -1)
+
+
+def relative_agreement_step(x: np.ndarray, u: np.ndarray, i: np.ndarray, j: np.ndarray,
+                            meets: np.ndarray, rate: float,
+                            readiness: np.ndarray | float = 1.0) -> None:
+    """Relative agreement (Deffuant, Amblard, Weisbuch & Faure 2002) on plain (groups, n)
+    arrays, in place. Each person holds a value x and an uncertainty u (the interval
+    [x - u, x + u]). For a meeting pair the overlap is h = min(x_i + u_i, x_j + u_j) -
+    max(x_i - u_i, x_j - u_j); if h > u_j, j moves i: x_i += rate*(h/u_j - 1)*(x_j - x_i) and
+    u_i += rate*(h/u_j - 1)*(u_j - u_i), and symmetrically. Confident people (small u) move
+    others more and are moved less."""
+    ready = np.broadcast_to(readiness, x.shape)
+    xi, xj = np.take_along_axis(x, i, -1), np.take_along_axis(x, j, -1)
+    ui, uj = np.take_along_axis(u, i, -1), np.take_along_axis(u, j, -1)
+    h = np.minimum(xi + ui, xj + uj) - np.maximum(xi - ui, xj - uj)
+    on_i = meets * (h > uj) * rate * np.take_along_axis(ready, i, -1) * (h / uj - 1.0)
+    on_j = meets * (h > ui) * rate * np.take_along_axis(ready, j, -1) * (h / ui - 1.0)
+    np.put_along_axis(x, i, xi + on_i * (xj - xi), -1)
+    np.put_along_axis(x, j, xj + on_j * (xi - xj), -1)
+    np.put_along_axis(u, i, ui + on_i * (uj - ui), -1)
+    np.put_along_axis(u, j, uj + on_j * (ui - uj), -1)
+
+
+def _encounters(wf: Workforce, params: BoundariesParams, readiness: np.ndarray,
+                rng: np.random.Generator) -> None:
+    """Pairwise forms: on each weekday, a random matching of the colleagues present."""
+    relative = params.influence_form == "relative_agreement"
+    if relative:  # newcomers' uncertainty follows their confidence at hire
+        fresh = wf.occupied & (wf.uncertainty_owner != wf.agent_id)
+        wf.practice_uncertainty[fresh] = (params.ra_uncertainty_unsure + wf.confidence[fresh]
+                                          * (params.ra_uncertainty_confident
+                                             - params.ra_uncertainty_unsure))
+        wf.uncertainty_owner[fresh] = wf.agent_id[fresh]
+    for day in range(wf.present_days.shape[-1]):
+        i, j, meets = random_pairs(wf.present_days[..., day], rng)
+        if relative:
+            relative_agreement_step(wf.practice, wf.practice_uncertainty, i, j, meets,
+                                    params.influence_rate, readiness)
+        else:
+            deffuant_step(wf.practice, i, j, meets, params.influence_rate,
+                          params.influence_bound, readiness)
 
 
 def _share(values: np.ndarray) -> np.ndarray:
@@ -161,8 +261,15 @@ def _share(values: np.ndarray) -> np.ndarray:
 def anchor(workforce: Workforce, params: BoundariesParams) -> None:
     """Everyone keeps a confidence-weighted pull back to the practice they brought."""
     wf = workforce
-    wf.practice += np.where(wf.occupied, params.anchor_weight * wf.confidence *
-                            (wf.anchor - wf.practice), 0.0)
+    wf.practice += np.where(wf.occupied, anchoring_pull(wf.practice, wf.anchor, wf.confidence,
+                                                        params.anchor_weight), 0.0)
+
+
+def anchoring_pull(practice: np.ndarray, anchors: np.ndarray, confidence: np.ndarray,
+                   weight: float) -> np.ndarray:
+    """Friedkin-Johnsen kernel on plain arrays: the step back toward one's anchor, a share
+    ``weight`` times confidence of the way."""
+    return weight * confidence * (anchors - practice)
 
 
 def enforce_boundaries(workforce: Workforce, params: BoundariesParams, strictness: float,

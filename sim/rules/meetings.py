@@ -21,6 +21,8 @@ import numpy as np
 from sim.agents import Workforce
 from sim.params import param
 
+STATUS_FORMS = ("relax_external", "persistent", "expectation_states")
+
 
 @dataclass
 class MeetingsParams:
@@ -42,6 +44,16 @@ class MeetingsParams:
     meeting_tie_weight: float = param(
         0.5, lo=0.0, hi=1.0, doc="weight of a meeting both attended in weekly contact (the rest "
         "is shared working days; 0 = meetings build no ties: neutral)")
+    status_form: str = param(
+        "relax_external", choices=STATUS_FORMS,
+        source="rival forms (ODD 7.3): inspired by Skvoretz & Fararo 1996; Berger et al. 1992",
+        doc="status: relaxes to the profession's external status while absent "
+        "(relax_external), is kept while absent (persistent), or is the expectation "
+        "advantage built from status characteristics and behaviour interchange "
+        "(expectation_states)")
+    interchange_rate: float = param(
+        0.2, lo=0.0, hi=1.0, doc="expectation states: share of the way a pair's behaviour-"
+        "interchange record moves to this meeting's balance of acknowledged turns")
 
 
 def _mean_tie_to(ties: np.ndarray, among: np.ndarray) -> np.ndarray:
@@ -67,10 +79,55 @@ def hold_meeting(workforce: Workforce, params: MeetingsParams, rng: np.random.Ge
     acknowledged = params.acknowledgement_base + (1 - params.acknowledgement_base) * \
         _mean_tie_to(wf.ties, attend)
     earned = acknowledged * np.minimum(1.0, turns / fair_turns)
-    lifted = wf.external_status + params.status_lift * (1 - wf.external_status) * earned
-    absent = wf.status + params.absent_status_pull * (wf.external_status - wf.status)
-    target = np.where(attend, lifted, absent)
+    if params.status_form == "expectation_states":
+        target = _expectation_target(wf, earned, params.interchange_rate)
+    else:
+        lifted = wf.external_status + params.status_lift * (1 - wf.external_status) * earned
+        absent_target = wf.status if params.status_form == "persistent" else \
+            wf.status + params.absent_status_pull * (wf.external_status - wf.status)
+        target = np.where(attend, lifted, absent_target)
     wf.status += np.where(wf.occupied, params.status_rate * (target - wf.status), 0.0)
+
+
+def interchange_update(record: np.ndarray, earned: np.ndarray, attend: np.ndarray,
+                       rate: float) -> np.ndarray:
+    """(groups, n, n) behaviour-interchange record after a meeting, on plain arrays: for each
+    pair who both attended, i's advantage over j moves a share ``rate`` of the way to the
+    difference in the acknowledged share of turns they took (antisymmetric, -1..1); pairs
+    with someone absent keep their record (Skvoretz & Fararo 1996: BI patterns persist)."""
+    both = attend[:, :, None] & attend[:, None, :]
+    balance = np.clip(earned[:, :, None] - earned[:, None, :], -1.0, 1.0)
+    return np.where(both, record + rate * (balance - record), record)
+
+
+def expectation_advantage(external: np.ndarray, record: np.ndarray) -> np.ndarray:
+    """(groups, n, n) i's expectation advantage over j, -1..1, by the combining principle of
+    expectation-states theory (Berger et al. 1992; Skvoretz & Fararo 1996): the status
+    characteristic (difference in external status) and the behaviour-interchange record are
+    two elements; positive and negative elements each combine as 1 - prod(1 - strength)."""
+    characteristic = external[:, :, None] - external[:, None, :]
+    elements = (characteristic, record)
+    positive = 1.0 - np.prod([1.0 - np.maximum(e, 0.0) for e in elements], axis=0)
+    negative = 1.0 - np.prod([1.0 - np.maximum(-e, 0.0) for e in elements], axis=0)
+    return positive - negative
+
+
+def expectation_standing(advantage: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """(groups, n) status from expectation advantages: 0.5 + half the mean advantage over the
+    other members (0.5 = on a par with the team on average)."""
+    others = members[:, None, :] & ~np.eye(members.shape[1], dtype=bool)
+    count = np.maximum(others.sum(axis=-1), 1)
+    return np.clip(0.5 + 0.5 * (advantage * others).sum(axis=-1) / count, 0.0, 1.0)
+
+
+def _expectation_target(wf: Workforce, earned: np.ndarray, rate: float) -> np.ndarray:
+    fresh = wf.occupied & (wf.interchange_owner != wf.agent_id)  # newcomers: no record yet
+    wf.interchange[fresh] = 0.0
+    wf.interchange.transpose(0, 2, 1)[fresh] = 0.0
+    wf.interchange_owner[fresh] = wf.agent_id[fresh]
+    wf.interchange = interchange_update(wf.interchange, earned, wf.attends_meeting, rate)
+    advantage = expectation_advantage(wf.external_status, wf.interchange)
+    return expectation_standing(advantage, wf.occupied)
 
 
 def update_ties(workforce: Workforce, params: MeetingsParams) -> None:

@@ -22,10 +22,11 @@ import numpy as np
 
 from sim.agents import Workforce
 from sim.params import param
-from sim.rules.boundaries import move_expectations, team_belief
+from sim.rules.boundaries import move_expectations, team_belief, team_mean
 
 SUPERVISORS = ("clinical", "mixed", "peer")
 TRAINING = ("conventional", "peer")
+SOCIALISATION_FORMS = ("fixed_norm", "march")
 
 
 @dataclass
@@ -77,6 +78,15 @@ class SupervisionParams:
     team_training_effect: float = param(
         0.3, lo=0.0, hi=1.0, doc="share of the way whole-team training moves staff beliefs to "
         "the peer training norm")
+    socialisation_form: str = param(
+        "fixed_norm", choices=SOCIALISATION_FORMS, source="rival forms (ODD 7.4): March 1991",
+        doc="the supervision norm is fixed (fixed_norm), or is the team's organisational code, "
+        "which starts at the norm and learns from PWs whose practice is closer to the role "
+        "description than the code is (march)")
+    code_learning_rate: float = param(
+        0.1, lo=0.0, hi=1.0, source="March 1991 p2 (value assumption)",
+        doc="march: share of the way the code moves to the mean practice of the PWs who "
+        "outperform it, per supervision session")
 
     @property
     def norm(self) -> float:
@@ -86,11 +96,45 @@ class SupervisionParams:
         return float(np.clip(self.supervisor_norm[self.supervisor] + shift, 0.0, 1.0))
 
 
-def _socialise(workforce: Workforce, who: np.ndarray, norm: float, rate: float,
+def _socialise(workforce: Workforce, who: np.ndarray, norm: np.ndarray | float, rate: float,
                shield: float) -> None:
     wf = workforce
-    pull = rate * (1 - shield * wf.confidence) * (norm - wf.practice)
-    wf.practice += np.where(who, pull, 0.0)
+    wf.practice += np.where(who, socialisation_pull(wf.practice, norm, rate, shield,
+                                                    wf.confidence), 0.0)
+
+
+def code_update(code: np.ndarray, beliefs: np.ndarray, reality: np.ndarray,
+                members: np.ndarray, rate: float) -> np.ndarray:
+    """March (1991) code learning on plain arrays: code (groups, m), beliefs (groups, n, m),
+    reality (groups, m), members (groups, n). The superior group is the members whose beliefs
+    are closer to reality (L1 distance over the m dimensions) than the code's; the code moves
+    a share ``rate`` of the way to their mean belief (unchanged if nobody is superior)."""
+    own = np.abs(code - reality).sum(axis=-1)
+    theirs = np.abs(beliefs - reality[:, None, :]).sum(axis=-1)
+    superior = members & (theirs < own[:, None])
+    count = superior.sum(axis=-1)
+    mean = (beliefs * superior[..., None]).sum(axis=1) / np.maximum(count, 1)[:, None]
+    return np.where(count[:, None] > 0, code + rate * (mean - code), code)
+
+
+def socialisation_pull(practice: np.ndarray, norm: np.ndarray | float, rate: float,
+                       shield: float, confidence: np.ndarray) -> np.ndarray:
+    """March's p1 on plain arrays: the step toward the norm, weakened by confidence."""
+    return rate * (1 - shield * confidence) * (norm - practice)
+
+
+def _march_session(wf: Workforce, params: SupervisionParams) -> None:
+    """Socialise supervised PWs toward the team's code while the code learns from the PWs in
+    post who are closer than it to what the post asks for (their ``role_practice``)."""
+    code = np.where(np.isnan(wf.supervision_code), params.norm, wf.supervision_code)
+    peers = wf.is_peer
+    reality = np.nan_to_num(team_mean(wf.role_practice, peers))  # (teams, 1)
+    due = wf.supervised.any(axis=1)
+    learnt = code_update(code[:, None], wf.practice[..., None], reality, peers,
+                         params.code_learning_rate)[:, 0]
+    _socialise(wf, wf.supervised, code[:, None], params.socialisation_rate,
+               params.confidence_shield)
+    wf.supervision_code = np.where(due, learnt, code)
 
 
 def supervise(workforce: Workforce, week: int, params: SupervisionParams,
@@ -108,7 +152,11 @@ def supervise(workforce: Workforce, week: int, params: SupervisionParams,
     support = np.where(staff_supervised, params.staff_support, support)
     if not socialise:
         return support
-    _socialise(wf, wf.supervised, params.norm, params.socialisation_rate, params.confidence_shield)
+    if params.socialisation_form == "march":
+        _march_session(wf, params)
+    else:
+        _socialise(wf, wf.supervised, params.norm, params.socialisation_rate,
+                   params.confidence_shield)
     belief = team_belief(wf)
     belief = np.where(np.isnan(belief), wf.expectation, belief)
     wf.expectation += np.where(wf.supervised, params.renegotiation_rate *

@@ -22,6 +22,7 @@ import numpy as np
 from sim.agents import Workforce
 from sim.params import param
 
+EXIT_FORMS = ("proportional", "threshold")
 MAX_LOG_RATIO = 20.0  # caps the hazard ratio (e^20) so extreme strain cannot overflow
 
 
@@ -79,6 +80,12 @@ class WellbeingParams:
     unpaid_exit_multiplier: float = param(
         1.7, lo=1.0, hi=10.0, source="Lombardi 2025 financial needs OR 0.58 (1/0.58)",
         doc="hazard multiplier for unpaid posts")
+    exit_form: str = param(
+        "proportional", choices=EXIT_FORMS,
+        source="rival forms (ODD 7.6): inspired by Lee & Mitchell 1994 (threshold)",
+        doc="the hazard grows log-linearly with drift and strain (proportional), or each "
+        "ratio applies in full once drift or strain reaches its reference and not below "
+        "(threshold)")
 
 
 def ambiguity(workforce: Workforce, params: WellbeingParams, team_belief: np.ndarray,
@@ -155,8 +162,12 @@ def exit_hazard(workforce: Workforce, params: WellbeingParams) -> np.ndarray:
     """
     wf = workforce
     drift = np.maximum(wf.role_practice - wf.practice, 0.0)
-    log_ratio = (np.log(params.exit_drift_ratio) * drift / params.drift_reference
-                 + np.log(params.exit_strain_ratio) * wf.strain / params.strain_reference)
+    if params.exit_form == "threshold":
+        log_ratio = (np.log(params.exit_drift_ratio) * (drift >= params.drift_reference)
+                     + np.log(params.exit_strain_ratio) * (wf.strain >= params.strain_reference))
+    else:
+        log_ratio = (np.log(params.exit_drift_ratio) * drift / params.drift_reference
+                     + np.log(params.exit_strain_ratio) * wf.strain / params.strain_reference)
     hazard = params.exit_base * np.exp(np.minimum(log_ratio, MAX_LOG_RATIO))
     return np.where(wf.paid, hazard, hazard * params.unpaid_exit_multiplier)
 
