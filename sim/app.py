@@ -327,3 +327,10 @@ def Page():
     with solara.Columns([3, 2]):
         Outcomes(model.value, session.memory)
         TeamPanel(model.value)
+
+
+# Pages: the workshop (this module) and the planner page (sim/app_planner.py).
+from sim.app_planner import PlannerPage  # noqa: E402
+
+routes = [solara.Route(path="/", component=Page, label="Workshop"),
+          solara.Route(path="planner", component=PlannerPage, label="Planner")]

@@ -22,9 +22,11 @@ design (nothing written), 130 interrupted (rerun to resume).
 # No ``from __future__ import annotations``: worker processes re-import this module as
 # ``__mp_main__``, where the schema's string annotations could not be resolved by OmegaConf.
 import dataclasses
+import hashlib
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,8 +40,9 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.analysis.compare_report import (
     BETTER,
+    DERIVED,
     SPEC_FILE,
-    SWEEP_DIR,
+    TRAJECTORY_METRICS,
     CompareReport,
     OutcomeSpec,
     write_compare_report,
@@ -48,6 +51,19 @@ from sim.config import CONF_DIR, SimConfig, load_config
 from sim.metrics import TEAM_OUTCOMES
 from sim.output import git_revision, write_text
 from sim.params import ConfigError, describe_allowed
+from sim.roster import (
+    DAY_NAMES,
+    Person,
+    Team,
+    TeamChanges,
+    changed_people,
+    day_text,
+    fixed_paths,
+    mean_pw_hours,
+    read_team_file,
+    roster_override,
+    write_template,
+)
 from sim.sweep.cli import asks_hydra, exit_status, hydra_answers
 from sim.sweep.design import sampled_points
 from sim.sweep.engine import load_sweep_config, omegaconf_error, run_sweep
@@ -57,32 +73,49 @@ from sim.sweep.schema import BACKENDS, PROGRESS_MODES, DesignConfig, FactorConfi
 DESIGN_DIR = CONF_DIR / "design"
 FULL_TIME_HOURS = 37.5  # working_patterns.fte = hours / 37.5
 #: Per-run summaries (sim.metrics.Recorder.summary) that can be ranked besides TEAM_OUTCOMES.
-RUN_SUMMARIES = ("pw_turnover_per_year", "staff_turnover_per_year", "user_admissions_per_year")
+RUN_SUMMARIES = ("pw_turnover_per_year", "staff_turnover_per_year", "user_admissions_per_year",
+                 "users_meaningful_gain")
 CHANGES = ("add", "multiply", "set")
 CONDITIONS_FILE = "conditions.csv"
 
 
 @dataclass
 class TeamDesign:
-    """A team design in planner terms; every key maps to one model setting (``overrides``)."""
+    """A team design in planner terms; every key maps to one model setting (``overrides``).
+
+    Every key is optional: a key left out keeps the team as it is (with a team file) or the
+    model's default team (:data:`DEFAULT_DESIGN`, without one)."""
 
     description: str = ""
-    pw_posts: int = 2  # PW posts per team -> team.n_peer_workers
-    pw_hours_per_week: float = 15.0  # -> working_patterns.fte = hours / 37.5
-    days: str = "fixed"  # fixed | flexible -> working_patterns.days
-    days_include_team_meeting: bool = True  # fixed days include the meeting day
-    recruitment: str = "formal"  # formal | informal -> recruitment group
-    supervisor: str = "clinical"  # clinical | mixed | peer -> supervision group
+    pw_posts: int | None = None  # PW posts per team -> team.n_peer_workers
+    pw_hours_per_week: float | None = None  # -> working_patterns.fte = hours / 37.5
+    days: str | None = None  # fixed | flexible -> working_patterns.days
+    days_include_team_meeting: bool | None = None  # fixed days include the meeting day
+    pw_days: list[str] = field(default_factory=list)  # team file: every PW's days, or [flexible]
+    pw_days_include: list[str] = field(default_factory=list)  # team file: move PW days to these
+    recruitment: str | None = None  # formal | informal -> recruitment group
+    supervisor: str | None = None  # clinical | mixed | peer -> supervision group
     boundary_focus: str | None = None  # protective | personal; null: the supervisor's usual
-    supervision_every_weeks: int = 4  # -> supervision.interval_weeks
-    training: str = "conventional"  # conventional | peer -> supervision.training_content
-    training_sessions: int = 8
-    whole_team_training: bool = False  # staff trained about the PW role at the start
-    coproduced_role_definition: bool = False  # -> boundaries.coproduced_role_definition
-    peer_network: bool = False  # cross-team PW network -> context.peer_network
-    paid: bool = True  # -> working_patterns.paid
-    sector: str = "nhs"  # nhs | voluntary | partnership -> context group
+    supervision_every_weeks: int | None = None  # -> supervision.interval_weeks
+    training: str | None = None  # conventional | peer -> supervision.training_content
+    training_sessions: int | None = None
+    whole_team_training: bool | None = None  # staff trained about the PW role at the start
+    coproduced_role_definition: bool | None = None  # -> boundaries.coproduced_role_definition
+    peer_network: bool | None = None  # cross-team PW network -> context.peer_network
+    paid: bool | None = None  # -> working_patterns.paid
+    sector: str | None = None  # nhs | voluntary | partnership -> context group
     overrides: list[str] = field(default_factory=list)  # any other model override, last
+
+
+#: The model's default team in design terms: what a key left out means without a team file.
+DEFAULT_DESIGN = {"pw_posts": 2, "pw_hours_per_week": 15.0, "days": "fixed",
+                  "days_include_team_meeting": True, "recruitment": "formal",
+                  "supervisor": "clinical", "supervision_every_weeks": 4,
+                  "training": "conventional", "training_sessions": 8,
+                  "whole_team_training": False, "coproduced_role_definition": False,
+                  "peer_network": False, "paid": True, "sector": "nhs"}
+#: The reference design of a comparison with a team file: the team as it is.
+AS_IS = "your team as it is"
 
 
 @dataclass
@@ -98,7 +131,10 @@ class UncertainFactor:
 
 @dataclass
 class CompareConfig:
-    designs: list[str] = field(default_factory=list)  # conf/design/ names; first = reference
+    team_file: str | None = None  # a team file (.xlsx or .csv, sim/roster.py); then the reference
+    # is the team as it is and every design is a change to it
+    designs: list[str] = field(default_factory=list)  # names in conf/design/ or paths to .yaml;
+    # without a team file the first is the reference
     replications: int = 10
     context_samples: int = 10
     n_teams: int = 8
@@ -127,12 +163,23 @@ def group_options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
 
+def design_path(name: str, folder: Path = DESIGN_DIR) -> Path:
+    """A design by name (``conf/design/<name>.yaml``) or as a path to a YAML file anywhere."""
+    if name.endswith((".yaml", ".yml")) or "/" in name:
+        return Path(name).expanduser()
+    return folder / f"{name}.yaml"
+
+
+def design_name(name: str) -> str:
+    return design_path(name).stem if name.endswith((".yaml", ".yml")) or "/" in name else name
+
+
 def load_design(name: str, folder: Path = DESIGN_DIR) -> TeamDesign:
-    """Read and check ``<folder>/<name>.yaml`` against :class:`TeamDesign`."""
-    path = folder / f"{name}.yaml"
+    """Read and check a design file against :class:`TeamDesign`."""
+    path = design_path(name, folder)
     if not path.is_file():
-        raise ConfigError("designs", name, "design names (files in conf/design/): "
-                          + ", ".join(available_designs()))
+        raise ConfigError("designs", name, "a path to a design file (.yaml) or a design name "
+                          "(files in conf/design/): " + ", ".join(available_designs()))
     try:
         node = OmegaConf.merge(OmegaConf.structured(TeamDesign), OmegaConf.load(path))
         design: TeamDesign = OmegaConf.to_object(node)
@@ -141,8 +188,14 @@ def load_design(name: str, folder: Path = DESIGN_DIR) -> TeamDesign:
                           getattr(err, "value", "(unknown key)"),
                           "keys: " + ", ".join(f.name for f in dataclasses.fields(TeamDesign))
                           if str(err).startswith("Key '") else str(err).splitlines()[0]) from None
-    check_design(name, design)
+    check_design(design_name(name), design)
     return design
+
+
+def with_defaults(design: TeamDesign, base: dict[str, Any]) -> TeamDesign:
+    """The design with every key it leaves out taken from ``base``."""
+    return dataclasses.replace(design, **{k: v for k, v in base.items()
+                                          if getattr(design, k) is None})
 
 
 def check_design(name: str, design: TeamDesign) -> None:
@@ -151,23 +204,29 @@ def check_design(name: str, design: TeamDesign) -> None:
                "supervisor": group_options("supervision"), "training": ["conventional", "peer"],
                "sector": group_options("context")}
     for key, allowed in choices.items():
-        if getattr(design, key) not in allowed:
+        if getattr(design, key) not in (*allowed, None):
             raise ConfigError(f"design {name}: {key}", getattr(design, key),
                               "one of " + ", ".join(allowed))
     if design.boundary_focus not in (None, "protective", "personal"):
         raise ConfigError(f"design {name}: boundary_focus", design.boundary_focus,
                           "protective, personal or null (the supervisor's usual)")
-    if not 1 <= design.pw_posts <= 10:
+    if design.pw_posts is not None and not 1 <= design.pw_posts <= 10:
         raise ConfigError(f"design {name}: pw_posts", design.pw_posts, "an integer in [1, 10]")
     low = 0.05 * FULL_TIME_HOURS  # working_patterns.fte >= 0.05
-    if not low <= design.pw_hours_per_week <= FULL_TIME_HOURS:
+    if design.pw_hours_per_week is not None and not (
+            low <= design.pw_hours_per_week <= FULL_TIME_HOURS):
         raise ConfigError(f"design {name}: pw_hours_per_week", design.pw_hours_per_week,
                           f"a number in [{low:g}, {FULL_TIME_HOURS:g}] ({FULL_TIME_HOURS:g} "
                           "hours = full time)")
 
 
 def design_overrides(design: TeamDesign) -> list[str]:
-    """Model overrides of a design: group choices first, then values (values win)."""
+    """Model overrides of a design without a team file: group choices first, then values."""
+    design = with_defaults(design, DEFAULT_DESIGN)
+    if design.pw_days or design.pw_days_include:
+        raise ConfigError("design: pw_days", design.pw_days or design.pw_days_include,
+                          "pw_days and pw_days_include only with a team file (team=...); "
+                          "without one use days and days_include_team_meeting")
     overrides = [f"recruitment={design.recruitment}", f"supervision={design.supervisor}",
                  f"context={design.sector}",
                  f"team.n_peer_workers={design.pw_posts}",
@@ -185,6 +244,61 @@ def design_overrides(design: TeamDesign) -> list[str]:
     if design.boundary_focus:
         overrides.append(f"supervision.boundary_focus={design.boundary_focus}")
     return [*overrides, *design.overrides]
+
+
+def team_base(team: Team) -> dict[str, Any]:
+    """A team file's facts in design terms: what a key a design leaves out means."""
+    return {"recruitment": team.recruitment, "supervisor": team.supervisor(),
+            "supervision_every_weeks": team.supervision_every_weeks, "training": team.training,
+            "training_sessions": team.training_sessions,
+            "whole_team_training": team.whole_team_training,
+            "coproduced_role_definition": team.coproduced_role_definition,
+            "peer_network": team.peer_network, "paid": team.pws_paid, "sector": team.sector}
+
+
+def team_people(team: Team, design: TeamDesign, name: str) -> list[Person]:
+    """The team's people after a design's changes to PW posts, hours and days."""
+    include = list(design.pw_days_include)
+    if design.days_include_team_meeting:
+        include += [DAY_NAMES[d] for d in team.meeting_days]
+    days = ["flexible"] if design.days == "flexible" else list(design.pw_days)
+    people = changed_people(team, TeamChanges(design.pw_posts, design.pw_hours_per_week, days,
+                                              include), f"design {name}")
+    if design.days == "fixed":  # flexible PWs get fixed days: the meeting day(s) first
+        for p in people:
+            if p.role == "peer_worker" and not p.days:
+                wanted = max(1, min(5, round(p.fte * 5)))
+                order = [*team.meeting_days, *(d for d in range(5) if d not in
+                                               team.meeting_days)]
+                p.days = sorted(order[:wanted])
+                p.attends_team_meeting = True
+    return people
+
+
+def team_design_overrides(team: Team, design: TeamDesign, name: str) -> list[str]:
+    """Model overrides of a design applied to a planner's team: the roster (after the design's
+    changes) with each person's FTE and days, the team's facts, then the design's keys."""
+    people = team_people(team, design, name)
+    full = with_defaults(dataclasses.replace(design, pw_posts=None, pw_hours_per_week=None,
+                                             days=None, days_include_team_meeting=None),
+                         team_base(team))
+    overrides = [f"recruitment={full.recruitment}", f"supervision={full.supervisor}",
+                 f"context={full.sector}", *roster_override(people),
+                 f"team.caseload={team.caseload}",
+                 f"meetings.meeting_days=[{','.join(map(str, team.meeting_days))}]",
+                 f"working_patterns.paid={str(full.paid).lower()}",
+                 f"supervision.interval_weeks={full.supervision_every_weeks}",
+                 f"supervision.training_content={full.training}",
+                 f"supervision.training_sessions={full.training_sessions}",
+                 f"supervision.whole_team_training={str(full.whole_team_training).lower()}",
+                 "boundaries.coproduced_role_definition="
+                 f"{str(full.coproduced_role_definition).lower()}",
+                 f"context.peer_network={str(full.peer_network).lower()}"]
+    if team.manager_championing is not None:
+        overrides.append(f"team.manager_champion_effort={team.manager_championing}")
+    if full.boundary_focus:
+        overrides.append(f"supervision.boundary_focus={full.boundary_focus}")
+    return [*overrides, *full.overrides]
 
 
 # --- the comparison's config ---------------------------------------------------------------
@@ -206,9 +320,11 @@ def load_compare_config(overrides: list[str]) -> CompareConfig:
 
 
 def check_settings(config: CompareConfig) -> None:
-    if len(config.designs) < 2:
+    if len(config.designs) < (1 if config.team_file else 2):
         raise ConfigError("designs", list(config.designs),
-                          "two or more of: " + ", ".join(available_designs()))
+                          ("one or more" if config.team_file else "two or more (or a team file, "
+                           "team_file=my_team.xlsx, and one or more)") + " design files or names: "
+                          + ", ".join(available_designs()))
     if len(set(config.designs)) < len(config.designs):
         raise ConfigError("designs", list(config.designs), "each design once")
     for key in ("replications", "context_samples", "n_teams", "horizon_weeks",
@@ -221,14 +337,15 @@ def check_settings(config: CompareConfig) -> None:
         raise ConfigError("progress", config.progress, "one of " + ", ".join(PROGRESS_MODES))
     if not config.outcomes:
         raise ConfigError("outcomes", [], "at least one outcome")
-    rankable = [*TEAM_OUTCOMES, *RUN_SUMMARIES]
+    rankable = [*DERIVED, *RUN_SUMMARIES, *TEAM_OUTCOMES]
     for i, o in enumerate(config.outcomes):
         if o.name not in rankable:
             raise ConfigError(f"outcomes[{i}].name", o.name, "one of " + ", ".join(rankable))
         if o.better not in BETTER:
             raise ConfigError(f"outcomes[{i}].better", o.better, "one of " + ", ".join(BETTER))
-        if o.tolerance < 0:
-            raise ConfigError(f"outcomes[{i}].tolerance", o.tolerance, "a number >= 0")
+        if o.smallest_difference < 0:
+            raise ConfigError(f"outcomes[{i}].smallest_difference", o.smallest_difference,
+                              "a number >= 0, in the outcome's units")
     names = [u.name for u in config.uncertain]
     for i, u in enumerate(config.uncertain):
         key = f"uncertain[{i}]"
@@ -329,13 +446,13 @@ def load_design_config(name: str, overrides: list[str]) -> SimConfig:
 
 # --- running -------------------------------------------------------------------------------
 
-def sweep_config(config: CompareConfig, designs: dict[str, list[str]], base: list[str],
+def sweep_config(config: CompareConfig, overrides: list[str], base: list[str],
                  folder: Path, metrics: list[str]) -> DictConfig:
-    """The engine's config: every design (a named scenario) x every sampled condition."""
+    """The engine's config for one design (scenario ``design``) x every sampled condition."""
     cfg = load_sweep_config([])
     experiment = {
-        "name": "compare", "description": "team designs: " + ", ".join(designs),
-        "base": base, "scenarios": designs,
+        "name": "compare", "description": "one team design",
+        "base": base, "scenarios": {"design": overrides},
         "design": {"kind": "csv", "csv": CONDITIONS_FILE} if config.uncertain
         else {"kind": "factorial"},
         "replications": config.replications, "root_seed": config.root_seed,
@@ -343,59 +460,150 @@ def sweep_config(config: CompareConfig, designs: dict[str, list[str]], base: lis
         "record_interval_weeks": config.record_interval_weeks,
     }
     sweep = {"backend": config.backend, "workers": config.workers, "progress": config.progress,
-             "output_dir": str(folder / SWEEP_DIR), "analyse": False}
-    with open_dict(cfg):  # design names are new keys of a typed dict
+             "output_dir": str(folder), "analyse": False}
+    with open_dict(cfg):  # the scenario name is a new key of a typed dict
         cfg.experiment = OmegaConf.merge(cfg.experiment, experiment)
         cfg.sweep = OmegaConf.merge(cfg.sweep, sweep)
     return cfg
 
 
-def run_compare(config: CompareConfig, command: str = "python -m sim.compare") -> CompareReport:
-    """Check everything, run (or resume) the comparison, and write the report."""
-    designs = {name: load_design(name) for name in config.designs}
-    overrides = {name: design_overrides(d) for name, d in designs.items()}
+def design_key(overrides: list[str], base: list[str], conditions: pd.DataFrame,
+               config: CompareConfig, metrics: list[str]) -> str:
+    """What a design's results depend on, hashed: a changed design is a new result; an
+    unchanged one (under any name) reuses its runs."""
+    content = json.dumps({"overrides": overrides, "base": base,
+                          "conditions": conditions.to_csv(index=False),
+                          "replications": config.replications, "root_seed": config.root_seed,
+                          "record_interval_weeks": config.record_interval_weeks,
+                          "metrics": metrics}, sort_keys=True)
+    return hashlib.sha256(content.encode()).hexdigest()[:12]
+
+
+@dataclass
+class Prepared:
+    """A checked comparison, ready to run: designs, their overrides, conditions and folders."""
+
+    designs: dict[str, dict[str, Any]]  # name -> planner settings (for the report)
+    overrides: dict[str, list[str]]  # name -> model overrides
+    folders: dict[str, Path]  # name -> the design's own engine folder (keyed by content)
+    pw_posts: dict[str, int]
+    pw_hours: dict[str, float]  # mean contracted hours of a PW post
+    conditions: pd.DataFrame
+    uncertain: list[UncertainFactor]
+    base: list[str]
+    metrics: list[str]
+    folder: Path
+    team: str | None = None
+    unsampled: list[str] = field(default_factory=list)  # conditions the team file fixes
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.designs) * max(len(self.conditions), 1)
+
+
+def prepare(config: CompareConfig) -> Prepared:
+    """Check the team file, the designs and the settings; nothing is written."""
+    team = read_team_file(config.team_file) if config.team_file else None
+    names = [design_name(n) for n in config.designs]
+    if len(set(names)) < len(names):
+        raise ConfigError("designs", list(config.designs), "each design once (file names "
+                          "must differ)")
+    loaded = {design_name(n): load_design(n) for n in config.designs}
+    designs: dict[str, TeamDesign] = ({AS_IS: TeamDesign(description="the team file as it is")}
+                                      if team else {}) | loaded
     base = [f"organisation.n_teams={config.n_teams}",
             f"organisation.horizon_weeks={config.horizon_weeks}"]
+    if team:
+        overrides = {n: team_design_overrides(team, d, n) for n, d in designs.items()}
+        people = {n: team_people(team, d, n) for n, d in designs.items()}
+        pw_posts = {n: sum(p.role == "peer_worker" for p in ps) for n, ps in people.items()}
+        pw_hours = {n: mean_pw_hours(ps) for n, ps in people.items()}
+        settings = {n: dataclasses.asdict(with_defaults(d, team_base(team)))
+                    | {"PW posts": pw_posts[n],
+                       "PW hours and days": "; ".join(
+                           f"{p.fte * FULL_TIME_HOURS:g} h {day_text(p.days)}"
+                           for p in people[n] if p.role == "peer_worker")}
+                    for n, d in designs.items()}
+    else:
+        overrides = {n: design_overrides(d) for n, d in designs.items()}
+        full = {n: with_defaults(d, DEFAULT_DESIGN) for n, d in designs.items()}
+        pw_posts = {n: int(d.pw_posts) for n, d in full.items()}
+        pw_hours = {n: float(d.pw_hours_per_week) for n, d in full.items()}
+        settings = {n: dataclasses.asdict(d) for n, d in full.items()}
+    for key in ("pw_days", "pw_days_include", "pw_posts", "pw_hours_per_week", "days",
+                "days_include_team_meeting") if team else ("pw_days", "pw_days_include"):
+        for row in settings.values():
+            row.pop(key, None)
+    fixed = fixed_paths(team) if team else set()
+    uncertain = [u for u in config.uncertain if not set(u.paths) <= fixed]
+    unsampled = [u.name for u in config.uncertain if set(u.paths) <= fixed]
     defaults = load_config(base)
-    conditions = sample_conditions(config, defaults) if config.uncertain else pd.DataFrame()
+    trimmed = dataclasses.replace(config, uncertain=uncertain)
+    conditions = sample_conditions(trimmed, defaults) if uncertain else pd.DataFrame()
     check_designs_leave_conditions(overrides, base, list(conditions.columns), defaults)
-    folder = Path(config.output_dir or default_output_dir(config.designs))
-    # Time series of the ranked outcomes only (an empty list would mean all 25 metrics).
-    metrics = [o.name for o in config.outcomes if o.name in TEAM_OUTCOMES] or ["pw_in_post"]
-    new_folder = not folder.exists()
+    folder = Path(config.output_dir or default_output_dir(names))
+    # Time series of the outcomes the report draws (an empty list would mean all 25 metrics).
+    metrics = [m for m in TRAJECTORY_METRICS if m in TEAM_OUTCOMES]
+    folders = {n: folder / "designs" / design_key(o, base, conditions, trimmed, metrics)
+               for n, o in overrides.items()}
+    return Prepared(settings, overrides, folders, pw_posts, pw_hours, conditions, uncertain,
+                    base, metrics, folder, config.team_file, unsampled)
+
+
+def run_compare(config: CompareConfig, command: str = "python -m sim.compare",
+                on_progress: Callable[[int, int], None] | None = None) -> CompareReport:
+    """Check everything, run (or reuse) each design's runs, and write the report.
+
+    ``on_progress(done, total)`` is called as each design's runs finish (for the app)."""
+    prep = prepare(config)
+    trimmed = dataclasses.replace(config, uncertain=prep.uncertain)
+    new_folder = not prep.folder.exists()
+    for name in prep.unsampled:
+        print(f"{name}: fixed by the team file, not sampled", file=sys.stderr)
     try:
-        write_conditions(folder, conditions)
-        outcome = run_sweep(sweep_config(config, overrides, base, folder, metrics),
-                            base_dir=folder)
+        write_conditions(prep.folder, prep.conditions)
+        per_design = max(len(prep.conditions), 1) * config.replications
+        done = 0
+        for name, overrides in prep.overrides.items():
+            folder = prep.folders[name]
+            finished = (folder / "manifest.json").is_file() and json.loads(
+                (folder / "manifest.json").read_text()).get("status") == "complete"
+            state = "unchanged, its runs are reused" if finished else "new or changed, running"
+            print(f"{name}: {state} ({per_design} runs)", file=sys.stderr)
+            outcome = run_sweep(sweep_config(trimmed, overrides, prep.base, folder,
+                                             prep.metrics), base_dir=prep.folder)
+            if outcome.n_failed:
+                raise RunsFailed(outcome.n_failed, outcome.n_runs, folder)
+            done += per_design
+            if on_progress:
+                on_progress(done, per_design * len(prep.overrides))
     except ConfigError:
         if new_folder:  # nothing half-written: a bad config leaves no folder behind
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(prep.folder, ignore_errors=True)
         raise
-    if outcome.n_failed:
-        raise RunsFailed(outcome.n_failed, outcome.n_runs, folder / SWEEP_DIR)
-    spec = {"designs": {name: dataclasses.asdict(d) for name, d in designs.items()},
-            "model_overrides": overrides,
+    spec = {"designs": prep.designs, "model_overrides": prep.overrides,
+            "folders": {n: str(f.relative_to(prep.folder)) for n, f in prep.folders.items()},
+            "pw_posts": prep.pw_posts, "pw_hours": prep.pw_hours,
             "outcomes": [dataclasses.asdict(o) for o in config.outcomes],
-            "uncertain": [dataclasses.asdict(u) for u in config.uncertain],
+            "uncertain": [dataclasses.asdict(u) for u in prep.uncertain],
             "settings": {"replications": config.replications, "n_teams": config.n_teams,
                          "horizon_weeks": config.horizon_weeks, "root_seed": config.root_seed,
-                         "context_samples": config.context_samples, "command": command,
+                         "context_samples": len(prep.conditions) or 1, "command": command,
+                         "team": prep.team, "not_sampled": prep.unsampled,
                          "git_revision": git_revision()}}
-    write_text(folder / SPEC_FILE, json.dumps(spec, indent=1))
-    return write_compare_report(folder, Path(config.report_dir) if config.report_dir else None)
+    write_text(prep.folder / SPEC_FILE, json.dumps(spec, indent=1))
+    return write_compare_report(prep.folder,
+                                Path(config.report_dir) if config.report_dir else None)
 
 
 def write_conditions(folder: Path, conditions: pd.DataFrame) -> None:
-    """Save the sampled conditions (the engine's CSV design); refuse a folder holding others."""
+    """Save the sampled conditions (the engine's CSV design, read by every design's sweep).
+    Each design's results are keyed by the conditions too, so new ones are simply new runs."""
+    path = folder / CONDITIONS_FILE
     if conditions.empty:
         return
-    path = folder / CONDITIONS_FILE
     text = conditions.to_csv(index=False)
-    if path.is_file() and path.read_text() != text:
-        raise ConfigError("output_dir", str(folder),
-                          "a new folder or one holding this comparison (its sampled conditions "
-                          "differ); choose another output_dir")
-    if not path.is_file():
+    if not path.is_file() or path.read_text() != text:
         write_text(path, text)
 
 
@@ -409,9 +617,24 @@ class RunsFailed(RuntimeError):
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["template"]:
+        return exit_status(lambda: template(args[1:]))
     if asks_hydra(args):
         return hydra_answers("compare", args)
     return exit_status(lambda: compare(args))
+
+
+def template(args: list[str]) -> int:
+    """``python -m sim.compare template my_team.xlsx``: write a team-file template."""
+    if len(args) != 1:
+        raise ConfigError("template", args, "one file name ending in .xlsx or .csv")
+    if Path(args[0]).exists():
+        raise ConfigError("template", args[0], "a file that does not exist yet (not "
+                          "overwritten)")
+    path = write_template(args[0])
+    print(f"wrote {path}: replace the example rows with your team, then run\n"
+          f"  python -m sim.compare team_file={path} designs=[my_change.yaml]")
+    return 0
 
 
 def compare(args: list[str]) -> int:

@@ -99,6 +99,10 @@ AGENT_COLUMNS = ("practice", "anchor", "role_belief", "expectation", "confidence
 #: role) and as anchored in the role, for exit rates by drift (pattern 5; Lombardi 2025).
 #: Assumption: a drift of 0.2 is two thirds of ``wellbeing.drift_reference``.
 DRIFTED, ANCHORED = 0.2, 0.1
+#: A recovery gain that matters to a person: half the standard deviation of recovery at the
+#: start (Norman, Sloan & Wyrwich 2003: minimal important differences of health-related
+#: measures cluster around half a standard deviation).
+MEANINGFUL_GAIN_SD = 0.5
 
 
 class Recorder:
@@ -191,6 +195,9 @@ class Recorder:
             row[name] = self._counts[name]
         cl = self.model.caseload
         row["user_recovery_sd"] = float(cl.recovery.std())
+        gain = cl.recovery - cl.baseline_recovery
+        meaningful = MEANINGFUL_GAIN_SD * self.model.params.service_users.recovery_sd
+        row["users_meaningful_gain"] = float((gain >= meaningful).sum() / n_teams)
         row["user_admissions_per_year"] = float(cl.admissions.mean() / years) if years \
             else np.nan
         row["weeks"] = float(self.model.week)

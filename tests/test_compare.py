@@ -27,9 +27,10 @@ from sim.params import ConfigError
 
 SMALL = ["designs=[current,proposal_good_practice]", "n_teams=2", "horizon_weeks=20",
          "replications=2", "context_samples=2", "backend=serial", "progress=none"]
-SECTIONS = ("## Summary", "## Designs compared", "## Outcome trajectories",
-            "## Each design against current", "## Ranking", "## Robustness across conditions",
-            "## Conditions sampled", "## Caveats", "## Reproduce")
+SECTIONS = ("## Recommendation", "## Traffic lights", "## Headline per design",
+            "## PW turnover over time", "## Evidence: each design against current",
+            "## Evidence: how the outcomes move", "## Evidence: across conditions",
+            "## Designs compared", "## Conditions sampled", "## Caveats", "## Reproduce")
 
 
 def design_params(name: str):
@@ -146,12 +147,18 @@ def comparison(tmp_path_factory):
     return status, out
 
 
+def design_runs(out, spec):
+    return {name: pd.read_parquet(out / folder / "runs") for name, folder in
+            spec["folders"].items()}
+
+
 def test_comparison_writes_the_report(comparison):
     status, out = comparison
     assert status == 0
     report = out / "report"
-    for name in ("report.html", "report.md", "ranking.csv", "differences.csv", "robustness.csv",
-                 "figures/trajectories.png", "figures/differences.png", "figures/robustness.png"):
+    for name in ("report.html", "report.md", "headline.csv", "differences.csv",
+                 "robustness.csv", "figures/turnover.png", "figures/trajectories.png",
+                 "figures/differences.png"):
         assert (report / name).is_file() and (report / name).stat().st_size > 0, name
     markdown = (report / "report.md").read_text()
     positions = [markdown.index(heading) for heading in SECTIONS]
@@ -159,55 +166,62 @@ def test_comparison_writes_the_report(comparison):
     page = (report / "report.html").read_text()
     assert page.count("src='data:image/png;base64,") == 3
     assert not re.search(r"src=['\"](?!data:)", page)  # self-contained
+    assert "@media print" in page
     for heading in SECTIONS:
         assert f"<h2>{heading[3:]}</h2>" in page
 
 
-def test_report_numbers_come_from_the_run_table(comparison):
+def test_report_numbers_are_per_team_and_clustered_by_condition(comparison):
     _, out = comparison
-    runs = pd.read_parquet(out / "sweep" / "runs")
-    assert len(runs) == 2 * 2 * 2 and (runs["status"] == "ok").all()
-    assert set(runs["scenario"]) == {"current", "proposal_good_practice"}
-    # every design saw the same conditions with the same seeds
-    seeds = runs.pivot_table(index=["design_point", "replicate"], columns="scenario",
-                             values="seed")
-    assert (seeds["current"] == seeds["proposal_good_practice"]).all()
-    ranking = pd.read_csv(out / "report" / "ranking.csv").set_index("design")
-    means = runs.groupby("scenario")["distinctiveness_final"].mean()
-    assert ranking["distinctiveness"].to_dict() == pytest.approx(means.to_dict())
-    turnover = runs.groupby("scenario")["pw_turnover_per_year"].mean()
-    assert ranking["pw_turnover_per_year"].to_dict() == pytest.approx(turnover.to_dict())
-    markdown = (out / "report" / "report.md").read_text()
-    for design, value in means.items():
-        assert f"| {design} | {value:.3g} [" in markdown
-    paired = runs.pivot_table(index=["design_point", "replicate"], columns="scenario",
-                              values="distinctiveness_final")
-    difference = (paired["proposal_good_practice"] - paired["current"]).mean()
-    diffs = pd.read_csv(out / "report" / "differences.csv")
-    row = diffs[diffs["outcome"] == "distinctiveness"].iloc[0]
-    assert row["difference"] == pytest.approx(difference)
-    assert f"distinctive peer practice kept {difference:+.3g} (95% CI" in markdown
-    robust = pd.read_csv(out / "report" / "robustness.csv")
-    per_sample = paired.groupby(level="design_point").mean()
-    wins = int((per_sample["proposal_good_practice"] > per_sample["current"]).sum())
-    got = robust.set_index(["outcome", "design"]).loc[("distinctiveness",
-                                                       "proposal_good_practice")]
-    assert got["times_best"] == wins and got["samples"] == 2
-    assert f"in {max(wins, 2 - wins)} of 2 conditions" in markdown
-
-
-def test_rerun_resumes_without_running_again(comparison, capsys):
-    status, out = comparison
-    before = sorted(p.name for p in (out / "sweep" / "runs").iterdir())
-    assert main([*SMALL, f"output_dir={out}"]) == 0
-    assert "8 of 8 runs already saved, 0 to run" in capsys.readouterr().err
-    assert sorted(p.name for p in (out / "sweep" / "runs").iterdir()) == before
     spec = json.loads((out / "compare.json").read_text())
-    assert list(spec["designs"]) == ["current", "proposal_good_practice"]
+    runs = design_runs(out, spec)
+    assert set(runs) == {"current", "proposal_good_practice"}
+    assert all(len(r) == 2 * 2 and (r["status"] == "ok").all() for r in runs.values())
+    # every design saw the same conditions with the same seeds
+    keyed = {n: r.set_index(["design_point", "replicate"]).sort_index() for n, r in runs.items()}
+    assert (keyed["current"]["seed"] == keyed["proposal_good_practice"]["seed"]).all()
+    years = 20 / 52
+    head = pd.read_csv(out / "report" / "headline.csv").set_index("design")
+    for name, r in keyed.items():
+        leavers = r["pw_turnover_per_year"] * spec["pw_posts"][name] * years
+        per_condition = leavers.groupby(level="design_point").mean()
+        assert head.loc[name, "pw_leavers"] == pytest.approx(per_condition.mean())
+        gain = r["users_meaningful_gain"].groupby(level="design_point").mean()
+        assert head.loc[name, "users_meaningful_gain"] == pytest.approx(gain.mean())
+    diff = (keyed["proposal_good_practice"]["users_meaningful_gain"]
+            - keyed["current"]["users_meaningful_gain"]).groupby(level="design_point").mean()
+    diffs = pd.read_csv(out / "report" / "differences.csv").set_index("outcome")
+    row = diffs.loc["users_meaningful_gain"]
+    assert row["difference"] == pytest.approx(diff.mean())
+    assert row["conditions"] == 2  # the condition, not the run, is the unit
+    half = 12.706 * diff.std(ddof=1) / np.sqrt(2)  # t(0.975, 1 df)
+    assert row["ci_high"] - row["difference"] == pytest.approx(half, rel=1e-3)
 
 
-def test_other_conditions_in_the_same_folder_are_refused(comparison, capsys):
-    _, out = comparison
-    assert main([*SMALL, "context_samples=3", f"output_dir={out}"]) == 2
-    assert "output_dir" in capsys.readouterr().err
-    assert len(pd.read_csv(out / "conditions.csv")) == 2
+def test_rerun_reuses_every_unchanged_design(comparison, capsys):
+    status, out = comparison
+    spec = json.loads((out / "compare.json").read_text())
+    before = {n: sorted(p.name for p in (out / f / "runs").iterdir())
+              for n, f in spec["folders"].items()}
+    assert main([*SMALL, f"output_dir={out}"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("unchanged, its runs are reused") == 2
+    assert "0 to run" in err
+    assert {n: sorted(p.name for p in (out / f / "runs").iterdir())
+            for n, f in spec["folders"].items()} == before
+
+
+def test_an_edited_design_is_a_new_result_and_the_others_are_reused(tmp_path, capsys):
+    design = tmp_path / "mine.yaml"
+    design.write_text("pw_posts: 2\nsupervisor: peer\n")
+    args = [*SMALL[1:], f"designs=[current,{design}]", f"output_dir={tmp_path / 'cmp'}"]
+    assert main(args) == 0
+    capsys.readouterr()
+    design.write_text("pw_posts: 3\nsupervisor: peer\n")
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "current: unchanged, its runs are reused" in err
+    assert "mine: new or changed, running" in err
+    spec = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert spec["pw_posts"]["mine"] == 3
+    assert len(list((tmp_path / "cmp" / "designs").iterdir())) == 3  # old result kept

@@ -1,17 +1,25 @@
 """The team-design comparison report, from the saved tables of a ``python -m sim.compare`` run.
 
-Every design was run in every sampled context (a Latin hypercube over conditions a planner
-cannot control) with the same seeds, so designs are compared *paired*: by context sample and
-replicate. Reads ``compare.json`` (the designs, outcomes and sampled conditions the command
-recorded) and the engine's run and time-series tables under ``sweep/``; never imports the
-model or the engine. Writes into the report folder (default ``report/``)::
+Answers are in people and weeks, per team: PW leavers over the run (per post and in total),
+weeks PW posts stood vacant, PW hours a week on peer support and on conventional tasks, service
+users with a meaningful recovery gain, boundary-tension events a month. Each outcome has a
+*smallest difference that matters* (``OutcomeSpec.smallest_difference``, in its own units): a
+difference inside it is "no practical difference", never "better". Every design was run in
+every sampled condition with the same seeds; differences from the reference are paired by
+condition and seed, averaged over the replications of each condition, and their 95% intervals
+take the *condition* as the unit (a t interval over the condition means), so many replications
+of few conditions do not buy false certainty.
 
-    report.html          self-contained (figures embedded as data URIs)
+Reads ``compare.json`` (designs, their engine folders, outcomes, conditions) and each design's
+engine tables; never imports the model or the engine. Writes into the report folder::
+
+    report.html          self-contained (figures embedded), with a print stylesheet
     report.md            the same report in Markdown, figures linked from figures/
-    figures/*.png        trajectories, paired differences (forest), robustness
-    ranking.csv          per design: mean of each outcome (95% CI), its rank, the mean rank
-    differences.csv      each design minus the first, paired (95% CI), Hedges' g
-    robustness.csv       per design and outcome: times best, times within tolerance, worst case
+    figures/*.png        turnover trajectory, other trajectories, differences
+    headline.csv         per design: each outcome's mean (95% CI over conditions)
+    differences.csv      each design minus the reference (95% CI over conditions), verdict
+    robustness.csv       per design and outcome: conditions better / no practical difference /
+                         worse by the smallest difference that matters
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,35 +36,59 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import plots
-from sim.analysis.summaries import contrast, t_critical, weekly_summary
-from sim.analysis.tables import iter_timeseries, load_runs, metric_columns
+from sim.analysis.summaries import t_critical
+from sim.analysis.tables import iter_timeseries, load_runs
 from sim.output import write_text
 
 #: Written by the command beside the engine's tables; what the report needs to know.
 SPEC_FILE = "compare.json"
-#: The engine's output folder inside a comparison's folder.
+#: The engine's output folder of a comparison written before designs had folders of their own.
 SWEEP_DIR = "sweep"
 BETTER = ("higher", "lower")
+#: Time series the report draws (the command records only these).
+TRAJECTORY_METRICS = ("pw_exits", "pw_in_post", "pw_vacancies", "pw_practice", "user_recovery",
+                      "boundary_events")
+WEEKS_PER_MONTH = 52 / 12
 
 
 @dataclass
 class OutcomeSpec:
-    """An outcome the designs are ranked on (a time-series metric's final-week value, or a
-    per-run summary such as ``pw_turnover_per_year``)."""
+    """An outcome the designs are compared on, in units a planner can act on."""
 
-    name: str = ""
+    name: str = ""  # a DERIVED outcome, a per-run summary or a time-series metric (final week)
     label: str = ""  # plain words for the report; default: the name
+    unit: str = ""  # e.g. "PWs", "weeks"
     better: str = "higher"  # one of BETTER
-    tolerance: float = 0.0  # "within tolerance of best": at most this far from the best (units)
+    smallest_difference: float = 0.0  # smallest difference that matters, in the outcome's units
+    decimals: int = 1  # rounding in the report
+
+
+#: Outcomes computed from the run table per team: (what it needs, how).
+DERIVED: dict[str, Callable[[pd.DataFrame, dict[str, float]], pd.Series]] = {
+    # PWs who left over the run, per team: leavers per post per year x posts x years
+    "pw_leavers": lambda r, d: r["pw_turnover_per_year"] * d["posts"] * d["years"],
+    "pw_leavers_per_post": lambda r, d: r["pw_turnover_per_year"] * d["years"],
+    # post-weeks without a PW: mean open PW posts a week x weeks
+    "pw_vacant_weeks": lambda r, d: r["pw_vacancies_mean"] * d["weeks"],
+    # practice (0 conventional .. 1 peer) read as the share of a PW's time on peer support
+    "pw_peer_support_hours": lambda r, d: r["pw_practice_mean"] * r["pw_in_post_mean"]
+    * d["hours"],
+    "pw_conventional_hours": lambda r, d: (1 - r["pw_practice_mean"]) * r["pw_in_post_mean"]
+    * d["hours"],
+    "boundary_events_per_month": lambda r, d: r["boundary_events_mean"] * WEEKS_PER_MONTH,
+}
 
 
 @dataclass
 class CompareSpec:
-    designs: dict[str, dict[str, Any]]  # name -> planner settings, in order (the first: reference)
-    model_overrides: dict[str, list[str]]  # name -> the model overrides the settings map to
+    designs: dict[str, dict[str, Any]]  # name -> planner settings, in order (first: reference)
+    model_overrides: dict[str, list[str]]
     outcomes: list[OutcomeSpec]
-    uncertain: list[dict[str, Any]]  # the sampled conditions: name, paths, change, range
-    settings: dict[str, Any] = field(default_factory=dict)  # replications, teams, weeks, command
+    uncertain: list[dict[str, Any]]
+    settings: dict[str, Any] = field(default_factory=dict)
+    folders: dict[str, str] = field(default_factory=dict)  # name -> engine folder (relative)
+    pw_posts: dict[str, int] = field(default_factory=dict)
+    pw_hours: dict[str, float] = field(default_factory=dict)
 
     @property
     def reference(self) -> str:
@@ -64,15 +97,16 @@ class CompareSpec:
     @classmethod
     def read(cls, folder: Path) -> CompareSpec:
         raw = json.loads((Path(folder) / SPEC_FILE).read_text())
-        outcomes = [OutcomeSpec(**o) for o in raw["outcomes"]]
-        return cls(raw["designs"], raw["model_overrides"], outcomes, raw["uncertain"],
-                   raw.get("settings", {}))
+        return cls(raw["designs"], raw["model_overrides"],
+                   [OutcomeSpec(**o) for o in raw["outcomes"]], raw["uncertain"],
+                   raw.get("settings", {}), raw.get("folders", {}), raw.get("pw_posts", {}),
+                   raw.get("pw_hours", {}))
 
 
 @dataclass(frozen=True)
 class CompareReport:
     folder: Path
-    summary: list[str]  # the plain-language sentences
+    summary: list[str]  # the recommendation and one line per design
 
 
 def label(outcome: OutcomeSpec) -> str:
@@ -84,22 +118,58 @@ def sign(outcome: OutcomeSpec) -> float:
     return 1.0 if outcome.better == "higher" else -1.0
 
 
-def outcome_column(runs: pd.DataFrame, name: str) -> str:
-    """A per-run summary column as it is, a time-series metric by its final-week value."""
-    return name if name in runs.columns else f"{name}_final"
+def rounded(value: float, decimals: int, signed: bool = False) -> str:
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    if round(value, decimals) == 0:
+        value = 0.0  # no "-0.0"
+    return f"{value:+.{decimals}f}" if signed and value else f"{value:.{decimals}f}"
 
 
-def outcome_values(runs: pd.DataFrame, outcomes: list[OutcomeSpec]) -> pd.DataFrame:
-    """One row per run: design, sample, replicate and one column per outcome name."""
+# --- reading -------------------------------------------------------------------------------
+
+def design_folders(folder: Path, spec: CompareSpec) -> dict[str, Path]:
+    if spec.folders:
+        return {d: folder / f for d, f in spec.folders.items()}
+    return {d: folder / SWEEP_DIR for d in spec.designs}
+
+
+def load_design_runs(folder: Path, spec: CompareSpec) -> pd.DataFrame:
+    frames = []
+    for design, path in design_folders(folder, spec).items():
+        runs = load_runs(path, ok_only=True)
+        if spec.folders:
+            runs = runs.assign(scenario=design)
+        frames.append(runs[runs["scenario"] == design])
+        if not len(frames[-1]):
+            raise ValueError(f"no finished runs for design {design} in {path}")
+    return pd.concat(frames, ignore_index=True)
+
+
+def outcome_values(runs: pd.DataFrame, spec: CompareSpec) -> pd.DataFrame:
+    """One row per run: design, condition, replicate and one column per outcome (per team)."""
+    weeks = float(spec.settings.get("horizon_weeks", 156))
     table = runs[["scenario", "design_point", "replicate"]].rename(
-        columns={"scenario": "design", "design_point": "sample"})
-    for o in outcomes:
-        table[o.name] = runs[outcome_column(runs, o.name)].astype(float).to_numpy()
-    return table.reset_index(drop=True)
+        columns={"scenario": "design", "design_point": "condition"}).reset_index(drop=True)
+    for o in spec.outcomes:
+        columns = []
+        for design, group in runs.groupby("scenario", sort=False):
+            facts = {"posts": float(spec.pw_posts.get(design, np.nan)),
+                     "hours": float(spec.pw_hours.get(design, np.nan)),
+                     "weeks": weeks, "years": weeks / 52}
+            if o.name in DERIVED:
+                values = DERIVED[o.name](group, facts)
+            else:
+                values = group[o.name if o.name in group.columns else f"{o.name}_final"]
+            columns.append(values.astype(float))
+        table[o.name] = pd.concat(columns).reindex(runs.index).to_numpy()
+    return table
 
+
+# --- statistics: the condition is the unit ------------------------------------------------
 
 def mean_ci(values: np.ndarray) -> tuple[float, float, float]:
-    values = values[~np.isnan(values)]
+    values = values[np.isfinite(values)]
     n = len(values)
     if n == 0:
         return (float("nan"),) * 3
@@ -108,29 +178,48 @@ def mean_ci(values: np.ndarray) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def ranking(values: pd.DataFrame, outcomes: list[OutcomeSpec], designs: list[str]
-            ) -> pd.DataFrame:
-    """Per design: each outcome's mean over all runs and contexts (95% CI) and its rank (1 best),
-    and the mean rank; sorted best first."""
-    rows = {d: {"design": d} for d in designs}
-    for o in outcomes:
-        for d in designs:
-            mean, low, high = mean_ci(values.loc[values["design"] == d, o.name].to_numpy())
-            rows[d].update({o.name: mean, f"{o.name}_ci_low": low, f"{o.name}_ci_high": high})
-        goodness = pd.Series({d: sign(o) * rows[d][o.name] for d in designs})
-        for d, rank in goodness.rank(ascending=False, method="min").items():
-            rows[d][f"{o.name}_rank"] = rank
-    table = pd.DataFrame(rows.values())
-    table["mean_rank"] = table[[f"{o.name}_rank" for o in outcomes]].mean(axis=1)
-    return table.sort_values("mean_rank", kind="stable").reset_index(drop=True)
+def condition_means(values: pd.DataFrame, outcomes: list[OutcomeSpec]) -> pd.DataFrame:
+    """Replications averaged within each design and condition."""
+    return values.groupby(["design", "condition"], sort=False)[
+        [o.name for o in outcomes]].mean().reset_index()
+
+
+def headline(values: pd.DataFrame, outcomes: list[OutcomeSpec], designs: list[str]
+             ) -> pd.DataFrame:
+    """Per design: each outcome's mean and 95% CI over the condition means."""
+    per = condition_means(values, outcomes)
+    rows = []
+    for d in designs:
+        row: dict[str, Any] = {"design": d}
+        for o in outcomes:
+            mean, low, high = mean_ci(per.loc[per["design"] == d, o.name].to_numpy())
+            row.update({o.name: mean, f"{o.name}_ci_low": low, f"{o.name}_ci_high": high})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def verdict(outcome: OutcomeSpec, mean: float, low: float, high: float) -> str:
+    """'better' / 'worse' only beyond the smallest difference that matters with an interval
+    that excludes zero; inside it 'no practical difference'; otherwise 'unclear'."""
+    if not np.isfinite(mean):
+        return "unclear"
+    if abs(mean) < outcome.smallest_difference or (mean == 0 and outcome.smallest_difference
+                                                   == 0):
+        return "no practical difference"
+    if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 <= high:
+        return "unclear"
+    return "better" if sign(outcome) * mean > 0 else "worse"
+
+
+LIGHTS = {"better": "green", "worse": "red", "unclear": "amber",
+          "no practical difference": "grey"}
 
 
 def paired_differences(values: pd.DataFrame, outcomes: list[OutcomeSpec], reference: str
                        ) -> pd.DataFrame:
-    """Each design minus the reference, paired by context sample and replicate (same seed, same
-    conditions): mean difference with a paired t 95% CI, the share of pairs in which the design
-    did better, and Hedges' g (unpaired, for scale)."""
-    keys = ["sample", "replicate"]
+    """Each design minus the reference, paired by condition and seed, averaged within each
+    condition; mean and 95% CI over conditions; verdict against the smallest difference."""
+    keys = ["condition", "replicate"]
     base = values[values["design"] == reference]
     rows = []
     for design, group in values.groupby("design", sort=False):
@@ -138,101 +227,325 @@ def paired_differences(values: pd.DataFrame, outcomes: list[OutcomeSpec], refere
             continue
         pairs = group.merge(base, on=keys, suffixes=("", "_reference"))
         for o in outcomes:
-            diff = (pairs[o.name] - pairs[f"{o.name}_reference"]).dropna().to_numpy()
-            mean, low, high = mean_ci(diff)
-            effect = contrast(pairs[o.name].dropna().to_numpy(),
-                              pairs[f"{o.name}_reference"].dropna().to_numpy())
-            better = sign(o) * diff > 0
-            verdict = ("no clear difference" if not low * high > 0 else
-                       "better" if sign(o) * mean > 0 else "worse")
+            pairs["diff"] = pairs[o.name] - pairs[f"{o.name}_reference"]
+            per_condition = pairs.groupby("condition")["diff"].mean().to_numpy()
+            mean, low, high = mean_ci(per_condition)
+            v = verdict(o, mean, low, high)
             rows.append({"design": design, "reference": reference, "outcome": o.name,
-                         "better_is": o.better, "pairs": len(diff), "difference": mean,
-                         "ci_low": low, "ci_high": high,
-                         "share_of_pairs_better": float(better.mean()) if len(diff) else np.nan,
-                         "hedges_g": effect["hedges_g"], "verdict": verdict})
+                         "better_is": o.better, "smallest_difference": o.smallest_difference,
+                         "conditions": int(np.isfinite(per_condition).sum()),
+                         "runs_paired": int(pairs["diff"].notna().sum()),
+                         "difference": mean, "ci_low": low, "ci_high": high, "verdict": v,
+                         "light": LIGHTS[v]})
     return pd.DataFrame(rows)
 
 
-def robustness(values: pd.DataFrame, outcomes: list[OutcomeSpec], designs: list[str]
+def robustness(values: pd.DataFrame, outcomes: list[OutcomeSpec], reference: str
                ) -> pd.DataFrame:
-    """Per design and outcome, over the sampled contexts (replicates averaged): how often the
-    design was best (ties count for each), how often within the outcome's tolerance of the best,
-    its worst context mean, and its largest shortfall from the best design in any context."""
-    per_sample = values.groupby(["design", "sample"])[[o.name for o in outcomes]].mean()
+    """Per design and outcome: in how many conditions it was better than the reference by more
+    than the smallest difference that matters, within it, or worse by more."""
+    per = condition_means(values, outcomes)
+    base = per[per["design"] == reference].set_index("condition")
     rows = []
-    for o in outcomes:
-        goodness = (sign(o) * per_sample[o.name]).unstack("design")[designs].dropna()
-        shortfall = goodness.max(axis=1).to_numpy()[:, None] - goodness.to_numpy()
-        for j, d in enumerate(designs):
-            worst = sign(o) * goodness[d].min() if len(goodness) else np.nan
-            rows.append({"design": d, "outcome": o.name, "samples": len(goodness),
-                         "times_best": int((shortfall[:, j] <= 1e-12).sum()),
-                         "times_within_tolerance": int((shortfall[:, j] <= o.tolerance
-                                                        + 1e-12).sum()),
-                         "tolerance": o.tolerance, "worst_case": worst,
-                         "largest_shortfall": float(shortfall[:, j].max()) if len(goodness)
-                         else np.nan})
+    for design, group in per.groupby("design", sort=False):
+        if design == reference:
+            continue
+        group = group.set_index("condition")
+        for o in outcomes:
+            good = (sign(o) * (group[o.name] - base[o.name])).dropna()
+            m = o.smallest_difference
+            rows.append({"design": design, "outcome": o.name, "conditions": len(good),
+                         "better": int((good >= m).sum() if m else (good > 0).sum()),
+                         "no_practical_difference": int((good.abs() < m).sum()),
+                         "worse": int((good <= -m).sum() if m else (good < 0).sum())})
     return pd.DataFrame(rows)
 
 
-def plain_summary(spec: CompareSpec, rank: pd.DataFrame, diffs: pd.DataFrame,
-                  robust: pd.DataFrame, n_samples: int) -> list[str]:
-    """Sentences generated from the tables: the best design on each outcome and how robustly,
-    each design against the reference, and the overall ranking."""
-    s = spec.settings
+# --- words ---------------------------------------------------------------------------------
+
+def with_unit(o: OutcomeSpec, value: float, signed: bool = False) -> str:
+    return f"{rounded(value, o.decimals, signed)} {o.unit}".strip()
+
+
+def recommendation(spec: CompareSpec, diffs: pd.DataFrame) -> str:
+    """One paragraph: which design to choose on these outcomes, and why, in plain words."""
+    ref = spec.reference
     outcome_by = {o.name: o for o in spec.outcomes}
-    lines = [f"Each design was run in {n_samples} sampled conditions x "
-             f"{s.get('replications', '?')} replications ({s.get('n_teams', '?')} teams over "
-             f"{s.get('horizon_weeks', '?')} weeks), every design with the same conditions and "
-             "the same seeds."]
-    for o in spec.outcomes:
-        counts = robust[robust["outcome"] == o.name].set_index("design")
-        n = int(counts["samples"].iloc[0])
-        most = counts["times_best"].max()
-        best = list(counts.index[counts["times_best"] == most])
-        near = [f"{d} ({int(r.times_within_tolerance)})" for d, r in counts.iterrows()
-                if d not in best and r.times_within_tolerance > 0]
-        worst = ", ".join(f"{d} {fmt(r.worst_case)}" for d, r in counts.iterrows())
-        lines.append(f"{sentence_case(label(o))} ({o.better} is better): "
-                     f"{' and '.join(best)} {'was' if len(best) == 1 else 'were each'} best in "
-                     f"{int(most)} of {n} conditions; within {o.tolerance:g} of the best: "
-                     f"{', '.join(near) or 'no other design'}. Worst condition: {worst}.")
+    scores = {}
     for design, group in diffs.groupby("design", sort=False):
-        verdicts = []
-        for verdict in ("better", "worse", "no clear difference"):
-            chosen = group[group["verdict"] == verdict]
-            if len(chosen):
-                verdicts.append(f"{verdict} on " + "; ".join(
-                    f"{label(outcome_by[r.outcome])} {fmt(r.difference, signed=True)} (95% CI "
-                    f"{fmt(r.ci_low, signed=True)} to {fmt(r.ci_high, signed=True)})"
-                    for r in chosen.itertuples()))
-        lines.append(f"{design} against {group['reference'].iloc[0]}, paired over "
-                     f"{int(group['pairs'].max())} runs: " + "; ".join(verdicts) + ".")
-    top = rank.iloc[0]
-    firsts = int(sum(top[f"{o.name}_rank"] == 1 for o in spec.outcomes))
-    lines.append(f"Overall, {top['design']} ranked best with a mean rank of "
-                 f"{top['mean_rank']:.2g} across {len(spec.outcomes)} outcomes (first on "
-                 f"{firsts} of them).")
+        scores[design] = (int((group["verdict"] == "better").sum()),
+                          -int((group["verdict"] == "worse").sum()))
+    best = max(scores, key=lambda d: (scores[d][1] == 0, scores[d][0], scores[d][1]))
+    group = diffs[diffs["design"] == best]
+
+    def outcomes_with(v: str) -> list[str]:
+        rows = group[group["verdict"] == v]
+        return [f"{label(o)} ({with_unit(o, r.difference, True)})"
+                for r in rows.itertuples() for o in [outcome_by[r.outcome]]]
+    better, worse = outcomes_with("better"), outcomes_with("worse")
+    same = [label(outcome_by[n]) for n in group.loc[
+        group["verdict"] == "no practical difference", "outcome"]]
+    unclear = [label(outcome_by[n]) for n in group.loc[group["verdict"] == "unclear", "outcome"]]
+    if not better:
+        text = (f"No design makes a practical difference for the better over {ref} on these "
+                f"outcomes: keep {ref}, or choose on cost and on what the model leaves out.")
+        if worse:
+            text += f" {best} is worse on {', '.join(worse)}."
+        return text
+    text = (f"Recommended on these outcomes: {best}. Against {ref}, it is better on "
+            f"{'; '.join(better)}")
+    text += f", and worse on {'; '.join(worse)}." if worse else ", and worse on none."
+    if same:
+        text += f" No practical difference on {', '.join(same)}."
+    if unclear:
+        text += (f" Unclear on {', '.join(unclear)}: the difference may matter but the runs "
+                 "cannot tell its direction.")
+    return text + (" Differences are per team, averaged over the sampled conditions; "
+                   "'no practical difference' means smaller than the smallest difference "
+                   "that matters (stated for each outcome below).")
+
+
+def design_lines(spec: CompareSpec, head: pd.DataFrame) -> list[str]:
+    lines = []
+    for _, row in head.iterrows():
+        parts = [f"{label(o)}: {with_unit(o, row[o.name])}" for o in spec.outcomes]
+        lines.append(f"{row['design']}: " + "; ".join(parts) + ".")
     return lines
 
 
 CAVEATS = (
     "These are results of a simulation model, not of a trial. The model's rules follow the "
     "evidence traced in docs/ODD.md, but many parameter values are assumptions "
-    "(marked 'assumption' in docs/params.md): read the direction and the robustness of a "
-    "difference, not its exact size.",
-    "The conditions were sampled from the ranges listed above, which are themselves "
-    "assumptions; a design that does well across them may still do badly outside them.",
-    "Confidence intervals cover run-to-run chance and the spread of the sampled conditions; "
-    "they do not cover uncertainty in the model's structure. With few replications or "
-    "conditions they are wide: 'no clear difference' is not evidence of no difference.",
-    "Designs differ only in the settings listed in the design table; everything else is the "
-    "model's default team. PW outcomes are averaged over teams with a PW in post.",
-    "Time-series outcomes are ranked on their final-week value. PW practice moves in a cycle "
-    "with supervision sessions (a pull toward the supervisor's norm, then a drift back toward "
-    "the PW's anchor), of a few hundredths under clinical supervision; differences smaller "
-    "than that depend on where the last week falls in the cycle.",
+    "(docs/params.md): read the direction and the robustness of a difference, not its exact "
+    "size.",
+    "Numbers are per team (the run simulates several copies of the team). PW hours on peer "
+    "support read the model's practice score (0 conventional .. 1 distinctive peer practice) "
+    "as the share of a PW's contracted time spent on peer support; this is an assumption.",
+    "A service user's recovery gain counts as meaningful when it is at least half the spread "
+    "of recovery at the start (Norman et al. 2003: half a standard deviation).",
+    "Intervals take the sampled condition as the unit: they cover the spread of the "
+    "conditions and chance, not the model's structure. With few conditions they are wide: "
+    "'unclear' is not evidence of no difference.",
+    "The sampled conditions' ranges are themselves assumptions; a design that does well "
+    "across them may still do badly outside them.",
 )
+
+
+# --- figures -------------------------------------------------------------------------------
+
+FONT = 11
+
+
+def trajectories(folder: Path, spec: CompareSpec, out: Path) -> dict[str, Path]:
+    """Turnover trajectory (PWs who left so far, per team) and the PW, user and boundary
+    trajectories, mean over conditions with a 95% band (conditions as the unit)."""
+    frames = []
+    for design, path in design_folders(folder, spec).items():
+        runs = load_runs(path, ok_only=True)
+        if not spec.folders:
+            runs = runs[runs["scenario"] == design]
+        point = runs.set_index("run_id")["design_point"]
+        for part in iter_timeseries(path, ["run_id", "week", *TRAJECTORY_METRICS]):
+            part = part[part["run_id"].isin(point.index)]
+            weekly = part.groupby(["run_id", "week"], as_index=False)[
+                list(TRAJECTORY_METRICS)].mean()
+            weekly["design"], weekly["condition"] = design, point.loc[weekly["run_id"]].to_numpy()
+            frames.append(weekly)
+    if not frames:
+        return {}
+    ts = pd.concat(frames, ignore_index=True).sort_values(["design", "run_id", "week"])
+    ts["pw_leavers_so_far"] = ts.groupby(["design", "run_id"])["pw_exits"].cumsum()
+    ts["boundary_events_per_month"] = ts.groupby(["design", "run_id"])[
+        "boundary_events"].transform(lambda s: s.rolling(4, min_periods=1).mean()) \
+        * WEEKS_PER_MONTH
+    ts["pw_peer_share"] = 100 * ts["pw_practice"]
+    panels = {
+        "turnover": [("pw_leavers_so_far", "PW leavers so far, per team",
+                      "PWs who have left (people)")],
+        "trajectories": [
+            ("pw_in_post", "PWs in post, per team", "PWs in post (people)"),
+            ("pw_peer_share", "Share of PW time on peer support", "per cent of PW hours"),
+            ("boundary_events_per_month", "Boundary-tension events, per team",
+             "events a month (4-week average)"),
+            ("user_recovery", "Service users' mean recovery", "recovery (0 to 1 scale)")]}
+    upper = {"pw_in_post": max(spec.pw_posts.values(), default=2) + 0.5, "pw_peer_share": 100,
+             "user_recovery": 1.0}
+    designs = list(spec.designs)
+    figures = {}
+    for key, items in panels.items():
+        n = len(items)
+        cols = 2 if n > 1 else 1
+        fig, axes = plots.plt.subplots(-(-n // cols), cols, figsize=(11 if n > 1 else 9,
+                                                                     4.2 * -(-n // cols)),
+                                       squeeze=False)
+        for ax, (column, title, ylabel) in zip(axes.flat, items, strict=True):
+            per = ts.groupby(["design", "condition", "week"])[column].mean().reset_index()
+            for i, d in enumerate(designs):
+                g = per[per["design"] == d].groupby("week")[column]
+                mean, sd, n_c = g.mean(), g.std(ddof=1).fillna(0), g.count()
+                half = t_critical(n_c.to_numpy()) * sd / np.sqrt(n_c)
+                ax.plot(mean.index, mean, color=f"C{i}", lw=2, label=d)
+                ax.fill_between(mean.index, mean - half, mean + half, color=f"C{i}", alpha=0.15,
+                                lw=0)
+            top = max(upper.get(column, 0), float(np.nanmax(per[column])) * 1.1)
+            ax.set_ylim(0, top or 1)  # from zero: gaps are not magnified
+            ax.set_title(title, fontsize=FONT + 1)
+            ax.set_xlabel("weeks since the PW posts began", fontsize=FONT)
+            ax.set_ylabel(ylabel, fontsize=FONT)
+            ax.tick_params(labelsize=FONT - 1)
+            ax.grid(alpha=0.3)
+        for ax in list(axes.flat)[n:]:
+            ax.set_visible(False)
+        axes.flat[0].legend(fontsize=FONT - 1, loc="best")
+        fig.tight_layout()
+        figures[key] = plots.save(fig, out / "figures" / f"{key}.png")
+    return figures
+
+
+def forest(diffs: pd.DataFrame, outcomes: list[OutcomeSpec], path: Path) -> Path:
+    """Differences from the reference in the outcome's own units, 95% CI over conditions; the
+    grey band is 'no practical difference', the green side is better."""
+    designs = list(dict.fromkeys(diffs["design"]))
+    cols = min(3, len(outcomes))
+    rows = -(-len(outcomes) // cols)
+    fig, axes = plots.plt.subplots(rows, cols, figsize=(4.2 * cols, (1.6 + 0.5 * len(designs))
+                                                        * rows + 0.6), squeeze=False)
+    for ax, o in zip(axes.flat, outcomes, strict=False):
+        data = diffs[diffs["outcome"] == o.name].set_index("design").reindex(designs)
+        y = np.arange(len(designs))
+        errors = np.nan_to_num([data["difference"] - data["ci_low"],
+                                data["ci_high"] - data["difference"]])
+        m = o.smallest_difference
+        span = np.nanmax(np.abs([*data["ci_low"], *data["ci_high"], m * 2, 1e-9]))
+        ax.set_xlim(-1.15 * span, 1.15 * span)  # symmetric: neither side looks bigger
+        ax.axvspan(-m, m, color="0.85", label="no practical difference")
+        good = (0, 1.15 * span) if o.better == "higher" else (-1.15 * span, 0)
+        ax.axvspan(*good, color="tab:green", alpha=0.07)
+        ax.axvline(0.0, color="grey", linestyle="--", linewidth=1)
+        ax.errorbar(data["difference"], y, xerr=errors, fmt="o", color="black", capsize=4)
+        ax.set_yticks(y, designs, fontsize=FONT - 1)
+        ax.set_ylim(len(designs) - 0.5, -0.5)
+        ax.set_title(f"{label(o)}\n({o.better} is better)", fontsize=FONT)
+        ax.set_xlabel(f"difference ({o.unit})" if o.unit else "difference", fontsize=FONT - 1)
+        ax.tick_params(labelsize=FONT - 1)
+    for ax in list(axes.flat)[len(outcomes):]:
+        ax.set_visible(False)
+    fig.suptitle(f"Each design minus {diffs['reference'].iloc[0]} (95% interval over sampled "
+                 "conditions; grey: no practical difference; green side: better)",
+                 fontsize=FONT)
+    fig.tight_layout()
+    return plots.save(fig, path)
+
+
+# --- the report ----------------------------------------------------------------------------
+
+def write_compare_report(folder: Path, report_dir: Path | None = None) -> CompareReport:
+    """Analyse a finished comparison in ``folder`` and write the report (module docstring)."""
+    folder = Path(folder)
+    out = Path(report_dir) if report_dir else folder / "report"
+    spec = CompareSpec.read(folder)
+    designs = list(spec.designs)
+    runs = load_design_runs(folder, spec)
+    values = outcome_values(runs, spec)
+    head = headline(values, spec.outcomes, designs)
+    diffs = paired_differences(values, spec.outcomes, spec.reference)
+    robust = robustness(values, spec.outcomes, spec.reference)
+    advice = recommendation(spec, diffs)
+    summary = [advice, *design_lines(spec, head)]
+    for name, table in (("headline", head), ("differences", diffs), ("robustness", robust)):
+        write_text(out / f"{name}.csv", table.to_csv(index=False))
+    figures = trajectories(folder, spec, out)
+    figures["differences"] = forest(diffs, spec.outcomes, out / "figures" / "differences.png")
+    sections = report_sections(spec, head, diffs, robust, advice, figures, values, folder)
+    write_text(out / "report.md", render_markdown(sections, out))
+    write_text(out / "report.html", render_html(sections))
+    return CompareReport(out, summary)
+
+
+Block = str | pd.DataFrame | Path
+
+
+def cell(o: OutcomeSpec, mean: float, low: float, high: float, signed: bool = False) -> str:
+    interval = (f" ({rounded(low, o.decimals, signed)} to {rounded(high, o.decimals, signed)})"
+                if np.isfinite(low) else "")
+    return with_unit(o, mean, signed) + interval
+
+
+def report_sections(spec: CompareSpec, head: pd.DataFrame, diffs: pd.DataFrame,
+                    robust: pd.DataFrame, advice: str, figures: dict[str, Path],
+                    values: pd.DataFrame, folder: Path) -> list[tuple[str, list[Block]]]:
+    ref = spec.reference
+    s = spec.settings
+    outcome_by = {o.name: o for o in spec.outcomes}
+    n_conditions = values["condition"].nunique()
+    years = s.get("horizon_weeks", 156) / 52
+    lights = pd.DataFrame({"design": diffs["design"],
+                           "outcome": diffs["outcome"].map(lambda n: label(outcome_by[n])),
+                           "light": diffs["light"], "verdict": diffs["verdict"],
+                           "difference (95% interval)": [
+                               cell(outcome_by[r.outcome], r.difference, r.ci_low, r.ci_high,
+                                    True) for r in diffs.itertuples()],
+                           "smallest difference that matters": [
+                               with_unit(outcome_by[n], outcome_by[n].smallest_difference)
+                               for n in diffs["outcome"]]})
+    head_table = pd.DataFrame({"design": head["design"]})
+    for o in spec.outcomes:
+        head_table[f"{label(o)} ({o.unit})" if o.unit else label(o)] = [
+            cell(o, r[o.name], r[f"{o.name}_ci_low"], r[f"{o.name}_ci_high"])
+            for _, r in head.iterrows()]
+    robust_table = pd.DataFrame({
+        "design": robust["design"],
+        "outcome": robust["outcome"].map(lambda n: label(outcome_by[n])),
+        "better (conditions)": [f"{r.better} of {r.conditions}" for r in robust.itertuples()],
+        "no practical difference": [f"{r.no_practical_difference} of {r.conditions}"
+                                    for r in robust.itertuples()],
+        "worse": [f"{r.worse} of {r.conditions}" for r in robust.itertuples()]})
+    design_table = pd.DataFrame(spec.designs).map(setting_text).rename_axis(
+        "setting").reset_index()
+    conditions = pd.DataFrame([{"condition": u["name"], "why uncertain": u.get("description", ""),
+                                "range": f"{u['change']} {u['range'][0]:g} to "
+                                         f"{u['range'][1]:g}"} for u in spec.uncertain])
+    fixed = s.get("not_sampled") or []
+    team = s.get("team")
+    intro = (f"{'Your team (' + str(team) + ')' if team else 'The reference design'}, {ref}, "
+             f"against {len(spec.designs) - 1} design(s) over {years:g} years: each design ran "
+             f"in {n_conditions} sampled conditions x {s.get('replications', '?')} "
+             f"replications, every design with the same conditions and seeds. Numbers are per "
+             f"team, rounded.")
+    sections: list[tuple[str, list[Block]]] = [
+        ("Recommendation", [intro, advice]),
+        ("Traffic lights", [
+            "Green: better by more than the smallest difference that matters, and the 95% "
+            "interval excludes no difference. Red: worse in the same sense. Grey: no practical "
+            "difference (the average difference is smaller than the smallest difference that "
+            "matters). Amber: unclear (large enough to matter, but the interval includes no "
+            "difference).", lights]),
+        ("Headline per design", [
+            f"Per team over {years:g} years; mean over the sampled conditions (95% interval "
+            "over conditions). PW leavers per post = leavers divided by PW posts.",
+            head_table]),
+        ("PW turnover over time", [figures["turnover"]] if "turnover" in figures else []),
+        ("Evidence: each design against " + ref, [
+            "Each design's run is paired with the reference's run in the same condition with "
+            "the same seed; differences are averaged within each condition and the interval "
+            "is over conditions (the condition is the unit).", figures["differences"]]),
+        ("Evidence: how the outcomes move", [figures["trajectories"]]
+         if "trajectories" in figures else []),
+        ("Evidence: across conditions", [
+            "In how many sampled conditions (replications averaged) each design was better or "
+            "worse than the reference by at least the smallest difference that matters.",
+            robust_table]),
+        ("Designs compared", [design_table]),
+        ("Conditions sampled", [
+            "What you cannot control, sampled together (Latin hypercube); add: shifted from "
+            "the model's default, multiply: scaled, set: the value itself."
+            + (f" Fixed by your team file, so not sampled: {', '.join(fixed)}." if fixed
+               else ""), conditions]),
+        ("Caveats", [f"- {c}" for c in CAVEATS]),
+        ("Reproduce", [f"`{s.get('command', 'python -m sim.compare')}` (results in "
+                       f"`{folder}`; git revision {s.get('git_revision', 'unknown')})."]),
+    ]
+    return sections
 
 
 def setting_text(value: Any) -> str:
@@ -240,178 +553,12 @@ def setting_text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if value is None:
-        return "usual for the supervisor"
+        return "usual"
     if isinstance(value, list):
         return ", ".join(map(str, value)) or "none"
+    if isinstance(value, float):
+        return f"{value:g}"
     return str(value)
-
-
-def sentence_case(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def fmt(value: float, signed: bool = False) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "n/a"
-    return f"{value:+.3g}" if signed else f"{value:.3g}"
-
-
-def forest(diffs: pd.DataFrame, outcomes: list[OutcomeSpec], path: Path) -> Path:
-    """Paired differences from the reference in the outcome's own units, with 95% CIs; the
-    shaded side of zero is where a design does better."""
-    designs = list(dict.fromkeys(diffs["design"]))
-    fig, axes = plots.plt.subplots(1, len(outcomes), figsize=(3.4 * len(outcomes),
-                                                               1.4 + 0.45 * len(designs)),
-                                   squeeze=False, sharey=True)
-    for ax, o in zip(axes.flat, outcomes, strict=True):
-        data = diffs[diffs["outcome"] == o.name].set_index("design").reindex(designs)
-        y = np.arange(len(designs))
-        errors = [data["difference"] - data["ci_low"], data["ci_high"] - data["difference"]]
-        ax.errorbar(data["difference"], y, xerr=errors, fmt="o", color="black", capsize=3)
-        ax.axvline(0.0, color="grey", linestyle="--", linewidth=1)
-        low, high = ax.get_xlim()
-        ax.axvspan(0, high if o.better == "higher" else low, color="tab:green", alpha=0.08)
-        ax.set_xlim(low, high)
-        ax.set_title(f"{label(o)}\n({o.better} is better)", fontsize=8)
-        ax.set_xlabel("difference from reference (95% CI)", fontsize=8)
-        ax.grid(axis="x", alpha=0.3)
-    axes.flat[0].set_yticks(range(len(designs)), designs, fontsize=8)
-    axes.flat[0].set_ylim(len(designs) - 0.5, -0.5)
-    fig.suptitle(f"each design minus {diffs['reference'].iloc[0]}, paired by condition and seed",
-                 fontsize=10)
-    fig.tight_layout()
-    return plots.save(fig, path)
-
-
-def robustness_figure(robust: pd.DataFrame, outcomes: list[OutcomeSpec], designs: list[str],
-                      path: Path) -> Path:
-    """Share of sampled conditions in which each design was best (dark) or within tolerance of
-    the best (light), one panel per outcome."""
-    fig, axes = plots.plt.subplots(1, len(outcomes), figsize=(3.2 * len(outcomes), 3.4),
-                                   squeeze=False, sharey=True)
-    colours = plots.plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, o in zip(axes.flat, outcomes, strict=True):
-        data = robust[robust["outcome"] == o.name].set_index("design").reindex(designs)
-        x = np.arange(len(designs))
-        share_within = data["times_within_tolerance"] / data["samples"]
-        ax.bar(x, share_within, color=[colours[i % len(colours)] for i in x], alpha=0.35,
-               label="within tolerance of best")
-        ax.bar(x, data["times_best"] / data["samples"], width=0.5,
-               color=[colours[i % len(colours)] for i in x], label="best")
-        ax.set_xticks(x, designs, rotation=30, ha="right", fontsize=8)
-        ax.set_ylim(0, 1.05)
-        ax.set_title(f"{label(o)}\n(tolerance {o.tolerance:g})", fontsize=8)
-        ax.grid(axis="y", alpha=0.3)
-    axes.flat[0].set_ylabel("share of sampled conditions")
-    axes.flat[0].legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
-    return plots.save(fig, path)
-
-
-def write_compare_report(folder: Path, report_dir: Path | None = None) -> CompareReport:
-    """Analyse a finished comparison in ``folder`` and write the report (see module docstring)."""
-    folder = Path(folder)
-    out = Path(report_dir) if report_dir else folder / "report"
-    spec = CompareSpec.read(folder)
-    designs = list(spec.designs)
-    tables = folder / SWEEP_DIR
-    runs = load_runs(tables, ok_only=True)
-    missing = sorted(set(designs) - set(runs["scenario"]))
-    if missing:
-        raise ValueError(f"no finished runs for design(s) {', '.join(missing)} in {folder}")
-    values = outcome_values(runs, spec.outcomes)
-    n_samples = values["sample"].nunique()
-    rank = ranking(values, spec.outcomes, designs)
-    diffs = paired_differences(values, spec.outcomes, spec.reference)
-    robust = robustness(values, spec.outcomes, designs)
-    summary = plain_summary(spec, rank, diffs, robust, n_samples)
-    for name, table in (("ranking", rank), ("differences", diffs), ("robustness", robust)):
-        write_text(out / f"{name}.csv", table.to_csv(index=False))
-
-    recorded = [o for o in spec.outcomes if o.name in metric_columns(tables)]
-    figures: dict[str, Path] = {}
-    if recorded:
-        names = [o.name for o in recorded]
-        weekly = weekly_summary(iter_timeseries(tables, ["scenario", "run_id", "week", *names]),
-                                names)
-        figures["trajectories"] = plots.trajectories(weekly, names,
-                                                     out / "figures" / "trajectories.png")
-    figures["differences"] = forest(diffs, spec.outcomes, out / "figures" / "differences.png")
-    figures["robustness"] = robustness_figure(robust, spec.outcomes, designs,
-                                              out / "figures" / "robustness.png")
-    sections = report_sections(spec, rank, diffs, robust, summary, figures, n_samples, folder)
-    write_text(out / "report.md", render_markdown(sections, out))
-    write_text(out / "report.html", render_html(sections))
-    return CompareReport(out, summary)
-
-
-# --- rendering: a report is a list of (heading, blocks); a block is text, a table or a figure --
-
-Block = str | pd.DataFrame | Path
-
-
-def report_sections(spec: CompareSpec, rank: pd.DataFrame, diffs: pd.DataFrame,
-                    robust: pd.DataFrame, summary: list[str], figures: dict[str, Path],
-                    n_samples: int, folder: Path) -> list[tuple[str, list[Block]]]:
-    ref = spec.reference
-    outcome_by = {o.name: o for o in spec.outcomes}
-    design_table = pd.DataFrame(spec.designs).map(setting_text).rename_axis(
-        "setting").reset_index()
-    override_table = pd.DataFrame({"design": list(spec.model_overrides), "model overrides": [
-        " ".join(o) for o in spec.model_overrides.values()]})
-    ranking_table = pd.DataFrame({"rank": range(1, len(rank) + 1), "design": rank["design"]})
-    for o in spec.outcomes:
-        ranking_table[f"{label(o)} ({o.better} better)"] = [
-            f"{fmt(r[o.name])} [{fmt(r[f'{o.name}_ci_low'])}, {fmt(r[f'{o.name}_ci_high'])}] "
-            f"#{int(r[f'{o.name}_rank'])}" for _, r in rank.iterrows()]
-    ranking_table["mean rank"] = rank["mean_rank"].map(lambda v: f"{v:.2f}")
-    diff_table = pd.DataFrame({
-        "design": diffs["design"], "outcome": diffs["outcome"].map(lambda n: label(outcome_by[n])),
-        "difference (95% CI)": [f"{fmt(r['difference'], True)} [{fmt(r['ci_low'], True)}, "
-                                f"{fmt(r['ci_high'], True)}]" for _, r in diffs.iterrows()],
-        "pairs better": diffs["share_of_pairs_better"].map(lambda v: f"{v:.0%}"),
-        "Hedges' g": diffs["hedges_g"].map(fmt), "verdict": diffs["verdict"]})
-    robust_table = pd.DataFrame({
-        "design": robust["design"], "outcome": robust["outcome"].map(
-            lambda n: label(outcome_by[n])),
-        "best in": [f"{r.times_best} of {r.samples}" for r in robust.itertuples()],
-        "within tolerance": [f"{r.times_within_tolerance} of {r.samples} (+/-{r.tolerance:g})"
-                             for r in robust.itertuples()],
-        "worst case": robust["worst_case"].map(fmt),
-        "largest shortfall": robust["largest_shortfall"].map(fmt)})
-    conditions = pd.DataFrame([{"condition": u["name"], "parameters": ", ".join(u["paths"]),
-                                "change": u["change"],
-                                "range": f"{u['range'][0]:g} to {u['range'][1]:g}",
-                                "why uncertain": u.get("description", "")}
-                               for u in spec.uncertain])
-    s = spec.settings
-    trajectories: list[Block] = (
-        ["Mean over runs and sampled conditions, with 95% CI bands.", figures["trajectories"]]
-        if "trajectories" in figures else ["No outcome here is recorded week by week."])
-    return [
-        ("Summary", [" ".join(summary[:1]), *[f"- {line}" for line in summary[1:]]]),
-        ("Designs compared", [f"The first design, {ref}, is the reference.", design_table,
-                              "What each design sets in the model (Hydra overrides):",
-                              override_table]),
-        ("Outcome trajectories", trajectories),
-        (f"Each design against {ref}", [
-            "Differences are paired: each design's run is compared with the reference's run "
-            "in the same sampled condition with the same seed. The shaded side of zero is "
-            "better.", figures["differences"], diff_table]),
-        ("Ranking", ["Mean of each outcome over all runs [95% CI] and its rank (#1 best); "
-                     "final-week values, turnover over the whole run.", ranking_table]),
-        ("Robustness across conditions", [
-            f"For each of the {n_samples} sampled conditions (replications averaged): which "
-            "design was best, whether each was within the outcome's tolerance of the best, "
-            "its worst condition, and its largest shortfall from the best design.",
-            figures["robustness"], robust_table]),
-        ("Conditions sampled", [
-            f"A Latin hypercube of {n_samples} conditions over these ranges (add: shifted from "
-            "the model's default; multiply: scaled; set: the value itself).", conditions]),
-        ("Caveats", [f"- {c}" for c in CAVEATS]),
-        ("Reproduce", [f"`{s.get('command', 'python -m sim.compare')}` (results in "
-                       f"`{folder}`; git revision {s.get('git_revision', 'unknown')})."]),
-    ]
 
 
 def render_markdown(sections: list[tuple[str, list[Block]]], out: Path) -> str:
@@ -433,22 +580,48 @@ def render_markdown(sections: list[tuple[str, list[Block]]], out: Path) -> str:
 
 
 def markdown_table(table: pd.DataFrame) -> list[str]:
-    def cell(value: Any) -> str:
+    def text(value: Any) -> str:
         return str(value).replace("|", "\\|")
-    header = "| " + " | ".join(cell(c) for c in table.columns) + " |"
+    header = "| " + " | ".join(text(c) for c in table.columns) + " |"
     rule = "|" + "|".join("---" for _ in table.columns) + "|"
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.to_numpy()]
+    body = ["| " + " | ".join(text(v) for v in row) + " |" for row in table.to_numpy()]
     return [header, rule, *body]
 
 
-STYLE = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;line-height:1.45}"
-         "table{border-collapse:collapse;font-size:0.85em;margin:0.5em 0}"
-         "td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}"
-         "th{background:#f2f2f2}img{max-width:100%}")
+STYLE = """
+body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.45;
+ font-size:16px;color:#111}
+table{border-collapse:collapse;font-size:0.95em;margin:0.5em 0}
+td,th{border:1px solid #bbb;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f2f2f2}
+img{max-width:100%;height:auto}
+.light{display:inline-block;width:1em;height:1em;border-radius:50%;border:1px solid #555;
+ vertical-align:middle;margin-right:0.4em}
+.green{background:#2e9e44}.red{background:#d7301f}.amber{background:#f0a30a}
+.grey{background:#bdbdbd}
+@media print{
+ body{max-width:none;margin:0;font-size:11pt}
+ h2{page-break-after:avoid;break-after:avoid}
+ img,table{page-break-inside:avoid;break-inside:avoid}
+ img{max-height:24cm}
+ .light{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ @page{size:A4;margin:1.5cm}
+}
+"""
+
+
+def html_table(table: pd.DataFrame) -> str:
+    """A table; a ``light`` column is drawn as a coloured dot with its colour's name."""
+    shown = table.copy()
+    escaped = shown.map(lambda v: html.escape(str(v)))
+    if "light" in shown.columns:
+        escaped["light"] = [f"<span class='light {c}'></span>{c}" for c in shown["light"]]
+    return escaped.to_html(index=False, border=0, escape=False)
 
 
 def render_html(sections: list[tuple[str, list[Block]]]) -> str:
-    parts = ["<!DOCTYPE html>", "<html><head><meta charset='utf-8'>",
+    parts = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
+             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
              "<title>Team-design comparison</title>", f"<style>{STYLE}</style></head><body>",
              "<h1>Team-design comparison</h1>"]
     for heading, blocks in sections:
@@ -456,7 +629,7 @@ def render_html(sections: list[tuple[str, list[Block]]]) -> str:
         items = [b for b in blocks if isinstance(b, str) and b.startswith("- ")]
         for block in blocks:
             if isinstance(block, pd.DataFrame):
-                parts.append(block.to_html(index=False, border=0, escape=True))
+                parts.append(html_table(block))
             elif isinstance(block, Path):
                 data = base64.b64encode(block.read_bytes()).decode()
                 parts.append(f"<p><img alt='{block.stem}' src='data:image/png;base64,{data}'>"

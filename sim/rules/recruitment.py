@@ -21,8 +21,8 @@ from sim.agents import MANAGER, PEER, PROFESSIONS, Workforce
 from sim.params import param
 from sim.rules.boundaries import move_expectations, team_mean
 from sim.rules.context import ContextParams
-from sim.rules.working_patterns import WorkingPatternsParams, contract_days
-from sim.team import TeamParams
+from sim.rules.working_patterns import FULL_TIME_HOURS, WorkingPatternsParams, contract_days
+from sim.team import TeamParams, roster_slots
 
 
 @dataclass
@@ -123,6 +123,8 @@ def hire(
     wf.status[mask] = wf.external_status[mask]
     wf.fixed_days[mask] = contract_days(wf.fte[mask], working.aligned_with_meeting,
                                         meeting_days, rng)
+    if team.roster:
+        take_people_as_they_are(wf, mask, team, working)
     wf.strain[mask] = 0.0
     wf.disempowerment[mask] = 0.0
     wf.supported[mask] = 0.5  # neutral until the person has a history in the team
@@ -140,6 +142,25 @@ def hire(
     pairs = wf.occupied[:, :, None] & wf.occupied[:, None, :] & ~np.eye(mask.shape[1], dtype=bool)
     pair_tie = np.maximum(first_tie[:, :, None], first_tie[:, None, :])
     wf.ties[:] = np.where(involves_new, np.where(pairs, pair_tie, 0.0), wf.ties)
+
+
+def take_people_as_they_are(workforce: Workforce, mask: np.ndarray, team: TeamParams,
+                            working: WorkingPatternsParams) -> None:
+    """A planner's roster fixes each post's profession, FTE and days: a hire into a post has
+    the post's terms (the model's draws for those are overwritten, so other draws are unmoved).
+    A PW post without fixed days works flexible days; the hours cap still applies to PWs."""
+    wf, slots = workforce, roster_slots(team.roster)
+    t_idx, s_idx = np.nonzero(mask)
+    wf.profession[mask] = slots.profession[s_idx]
+    peer = wf.role[s_idx] == PEER
+    cap = working.hours_cap_per_week / FULL_TIME_HOURS
+    wf.fte[mask] = np.where(peer, np.minimum(slots.fte[s_idx], cap), slots.fte[s_idx])
+    wf.flexible_days[mask] = slots.flexible[s_idx]
+    fixed = ~slots.flexible[s_idx]
+    wf.fixed_days[t_idx[fixed], s_idx[fixed]] = slots.fixed_days[s_idx[fixed]]
+    status = np.array([team.external_status[p] for p in PROFESSIONS])[wf.profession[mask]]
+    wf.external_status[mask] = np.where(peer, wf.external_status[mask], _clip(status))
+    wf.status[mask] = wf.external_status[mask]
 
 
 def establish_team(workforce: Workforce, team: TeamParams) -> None:
