@@ -161,8 +161,55 @@ class WorkshopModel(PeerWorkModel):
         super().__init__(_compose(self.overrides))
         self.preset = preset
         self.label = describe_run(preset, self.overrides, int(seed))
+        self.lock = threading.RLock()  # one week at a time, and no reading half a week
+        self._frame: Frame | None = None
         if memory is not None:
             memory.remember(self)
+
+    def step(self) -> None:
+        """One week, under the model's lock; past the horizon a step does nothing.
+
+        Mesa's controller steps ``render_interval`` weeks per click without looking at
+        ``running``, so without the guard a run would go on past its last week.
+        """
+        with self.lock:
+            if self.running:
+                super().step()
+
+    def frame(self) -> Frame:
+        """What the page shows of this week, copied under the lock (cached until the next step)."""
+        with self.lock:
+            if self._frame is None or self._frame.week != self.week:
+                self._frame = Frame(
+                    week=self.week, label=self.label,
+                    horizon=self.params.organisation.horizon_weeks,
+                    n_teams=self.params.organisation.n_teams, table=weekly(self),
+                    teams=tuple(team_view(self, t)
+                                for t in range(self.params.organisation.n_teams)))
+            return self._frame
+
+
+def frame_csv(frame: Frame) -> bytes:
+    """A run's weekly table as CSV: one row per week, every outcome's mean over teams and CI.
+
+    The first columns say which run it is (its label) and the week, so files from several runs
+    can be stacked.
+    """
+    table = frame.table.reset_index()
+    table.insert(0, "run", frame.label)
+    return table.to_csv(index=False, float_format="%.4f").encode()
+
+
+@dataclass(frozen=True, eq=False)  # compared by identity: one frame per model and week
+class Frame:
+    """A consistent copy of one week of a run: everything the plots, monitors and export read."""
+
+    week: int  # weeks simulated so far
+    label: str  # the run's preset, changed levers and seed
+    horizon: int  # weeks in the run
+    n_teams: int
+    table: pd.DataFrame  # :func:`weekly`: mean over teams and 95% CI half-width, per week
+    teams: tuple[TeamView, ...]  # one per team, this week
 
 
 def describe_run(preset: str, overrides: list[str], seed: int) -> str:
@@ -174,15 +221,24 @@ def describe_run(preset: str, overrides: list[str], seed: int) -> str:
 
 
 class RunMemory:
-    """The current and the previous model of one browser session."""
+    """The current model of one browser session and its last few runs (newest first).
 
-    def __init__(self) -> None:
+    A run is remembered when the next one starts, if it was stepped at all.
+    """
+
+    def __init__(self, keep: int = 3) -> None:
+        self.keep = keep
         self.current: WorkshopModel | None = None
-        self.previous: WorkshopModel | None = None
+        self.history: list[WorkshopModel] = []
+
+    @property
+    def previous(self) -> WorkshopModel | None:
+        """The run before this one (``None`` if there is none)."""
+        return self.history[0] if self.history else None
 
     def remember(self, model: WorkshopModel) -> None:
         if self.current is not None and self.current.week > 0:
-            self.previous = self.current
+            self.history = [self.current, *self.history][:self.keep]
         self.current = model
 
 

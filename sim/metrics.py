@@ -110,8 +110,9 @@ class Recorder:
 
     def __init__(self, model: PeerWorkModel) -> None:
         self.model = model
-        self._weeks: list[int] = []
-        self._rows: list[dict[str, np.ndarray]] = []
+        # (week, outcomes) pairs, appended in one operation so a reader never sees a week
+        # without its row (``timeseries`` may be called while another thread records).
+        self._rows: list[tuple[int, dict[str, np.ndarray]]] = []
         self._agents: list[pd.DataFrame] = []
         self._counts = dict.fromkeys(("pw_exits", "staff_exits", "pw_weeks_drifted",
                                       "pw_exits_drifted", "pw_weeks_anchored",
@@ -135,8 +136,7 @@ class Recorder:
         if wf.exited.any():
             self._leavers.append(self.agent_snapshot(week, wf.exited))
         if week % out.record_interval_weeks == 0 or last:
-            self._weeks.append(week)
-            self._rows.append(team_outcomes(self.model, consensus, ambiguity))
+            self._rows.append((week, team_outcomes(self.model, consensus, ambiguity)))
         if week % out.agent_interval_weeks == 0 or last:
             self._agents.append(self.agent_snapshot(week))
 
@@ -161,12 +161,13 @@ class Recorder:
     def timeseries(self) -> pd.DataFrame:
         """Tidy table: one row per recorded week and team."""
         n_teams = self.model.params.organisation.n_teams
+        records = list(self._rows)  # a consistent copy, whatever is appended meanwhile
         data: dict[str, np.ndarray] = {
-            "week": np.repeat(np.array(self._weeks, dtype=np.int64), n_teams),
-            "team": np.tile(np.arange(n_teams), len(self._weeks)),
+            "week": np.repeat(np.array([week for week, _ in records], dtype=np.int64), n_teams),
+            "team": np.tile(np.arange(n_teams), len(records)),
         }
         for name in TEAM_OUTCOMES:
-            data[name] = np.concatenate([row[name] for row in self._rows]) if self._rows \
+            data[name] = np.concatenate([row[name] for _, row in records]) if records \
                 else np.array([])
         return pd.DataFrame(data)
 
