@@ -1,29 +1,39 @@
-# `make run` and `make test` set everything up on a fresh machine (a virtual environment in
-# .venv with the project installed in editable mode), then run.
+# `make run` and `make test` set everything up on a fresh machine (a virtual environment with
+# the project installed in editable mode, pinned by the stack's lock file), then run.
+# Another Python: `PYTHON=python3.12 make test` (its own venv, .venv-py312, and lock).
 PYTHON ?= python3
-VENV := .venv
+# A pyenv interpreter that is installed but not selected (its shim refuses) is found by version.
+PY := $(shell $(PYTHON) -c '' 2>/dev/null && echo $(PYTHON) || \
+	ls -d $$(pyenv root 2>/dev/null)/versions/$(patsubst python%,%,$(notdir $(PYTHON)))*/bin/python \
+	2>/dev/null | sort -V | tail -n 1)
+STACK := $(shell $(PY) -c 'import sys; print("py%d%d" % sys.version_info[:2])' 2>/dev/null)
+VENV ?= .venv$(if $(filter-out python3,$(PYTHON)),-$(STACK))
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# requirements/<stack>.txt pins every dependency (`make lock` refreshes it); a Python with no
+# lock of its own installs the newest versions pyproject.toml allows.
+LOCK := requirements/$(STACK).txt
+CONSTRAINTS := $(if $(wildcard $(LOCK)),--constraint $(LOCK))
 
-.PHONY: help run app test lint bench patterns clean
+.PHONY: help run app test lint bench patterns lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
-	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+$(STAMP): pyproject.toml setup.py $(wildcard $(LOCK))
+	@test -n "$(STACK)" || { echo "error: PYTHON=$(PYTHON) does not run"; exit 2; }
+	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet $(CONSTRAINTS) -e ".[dev]"
 	touch $(STAMP)
 
 run: $(STAMP)  ## run the default scenario (outputs/ under the scenario name)
-	$(BIN)/python -m sim.run $(ARGS)
+	$(BIN)/pwsim-run $(ARGS)
 
 APP_HOST ?= 127.0.0.1
 APP_PORT ?= 8765
 app: $(STAMP)  ## workshop app on http://127.0.0.1:8765, offline (APP_HOST=, APP_PORT=)
-	SOLARA_TELEMETRY_MIXPANEL_ENABLE=false $(BIN)/solara run sim/app.py --host $(APP_HOST) \
-		--port $(APP_PORT) --production --no-open --no-check-version
+	$(BIN)/pwsim-app --host $(APP_HOST) --port $(APP_PORT)
 
 test: $(STAMP)  ## run the test suite and the linter
 	$(BIN)/ruff check sim tests experiments benchmarks
@@ -39,5 +49,20 @@ bench: $(STAMP)  ## model speed/scale and sweep throughput benchmarks (benchmark
 patterns: $(STAMP)  ## the pattern-oriented validation at full size (experiments/patterns/results/)
 	$(BIN)/python -m experiments.patterns $(ARGS)
 
-clean:  ## remove outputs and the virtual environment
-	rm -rf outputs multirun $(VENV)
+LOCK_VENV := $(VENV)-lock
+lock:  ## refresh this Python's lock file from a fresh install (PYTHON= picks the stack)
+	@test -n "$(STACK)" || { echo "error: PYTHON=$(PYTHON) does not run"; exit 2; }
+	rm -rf $(LOCK_VENV)
+	$(PY) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/pip install --quiet ".[dev]"
+	mkdir -p requirements
+	{ echo "# $(STACK) stack: every package a fresh \`pip install '.[dev]'\` resolved to on"; \
+	  echo "# $$(date -u +%Y-%m-%d) with $$($(LOCK_VENV)/bin/python -V). Made by \`make lock\`; installs"; \
+	  echo "# use it as constraints (pip install -c $(LOCK) ...)."; \
+	  $(LOCK_VENV)/bin/pip freeze --exclude peer-worker-sim; } > $(LOCK).tmp
+	mv $(LOCK).tmp $(LOCK)
+	rm -rf $(LOCK_VENV)
+
+clean:  ## remove outputs and the virtual environments
+	rm -rf outputs multirun .venv .venv-*

@@ -32,7 +32,11 @@ from sim.rules.working_patterns import WorkingPatternsParams
 from sim.schedule import ScheduleParams
 from sim.team import OrganisationParams, TeamParams
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+#: The Hydra configs: the copy an installed wheel ships as ``sim/conf`` (setup.py), else the
+#: checkout's ``conf/`` (editable install, tests).
+PACKAGE_DIR = Path(__file__).resolve().parent
+_SHIPPED_CONF = PACKAGE_DIR / "conf"
+CONF_DIR = _SHIPPED_CONF if _SHIPPED_CONF.is_dir() else PACKAGE_DIR.parent / "conf"
 
 
 @dataclass

@@ -21,7 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-PACKAGES = ("mesa", "numpy", "pandas", "pyarrow", "matplotlib", "hydra-core", "omegaconf")
+#: Versions recorded in every manifest: this software (CITATION.cff) and what it runs on.
+PACKAGES = ("peer-worker-sim", "mesa", "numpy", "pandas", "pyarrow", "matplotlib", "hydra-core",
+            "omegaconf")
 
 
 @contextmanager

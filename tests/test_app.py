@@ -25,6 +25,7 @@ import pandas as pd
 import pytest
 
 from sim.app_model import PRESETS, RunMemory, WorkshopModel, overrides_for, preset_levers, weekly
+from sim.compat import step_counter_text
 from sim.config import load_config
 from sim.params import ConfigError
 
@@ -218,7 +219,7 @@ def _open(browser, url: str):
     recorder = PageRecorder(page)
     page.goto(url)
     page.get_by_role("button", name="Step", exact=True).wait_for(timeout=90_000)
-    page.get_by_text("Step: 0", exact=True).wait_for()
+    page.get_by_text(step_counter_text(0), exact=True).wait_for()
     return page, recorder
 
 
@@ -226,7 +227,7 @@ def _step(page, times: int, done: int) -> None:
     button = page.get_by_role("button", name="Step", exact=True)
     for k in range(done + 1, done + times + 1):
         button.click()
-        page.get_by_text(f"Step: {k}", exact=True).wait_for()
+        page.get_by_text(step_counter_text(k), exact=True).wait_for()
 
 
 def test_app_in_a_real_browser(server, browser):
@@ -287,9 +288,9 @@ def test_each_browser_session_has_its_own_model(server, browser):
     first, _ = _open(browser, server)
     second, _ = _open(browser, server)
     _step(first, 3, done=0)
-    first.get_by_text("Step: 3", exact=True).wait_for()
+    first.get_by_text(step_counter_text(3), exact=True).wait_for()
     second.wait_for_timeout(500)
-    assert second.get_by_text("Step: 0", exact=True).is_visible()
+    assert second.get_by_text(step_counter_text(0), exact=True).is_visible()
     assert "week 0" in second.locator(".run-label").inner_text()
     first.close()
     second.close()

@@ -67,7 +67,8 @@ def test_manifest_records_provenance_and_checksums(finished_run):
     assert manifest["git_revision"]
     if (REPO / ".git").exists():
         assert manifest["git_revision"] != "unknown"
-    assert {"python", "mesa", "numpy", "pandas", "hydra-core"} <= set(manifest["packages"])
+    assert {"python", "peer-worker-sim", "mesa", "numpy", "pandas", "hydra-core"} <= set(
+        manifest["packages"])
     assert set(OUTPUTS) - {"manifest.json"} <= set(manifest["files"])
     for name, entry in manifest["files"].items():
         data = (out / name).read_bytes()

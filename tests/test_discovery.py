@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,30 @@ def test_prim_finds_a_planted_box(tmp_path):
     assert {"peeling_trajectory.png", "box_limits.png", "summary.md", "box_limits.csv",
             "peeling_trajectory.csv"} <= {p.name for p in result.folder.iterdir()}
     assert "x1 <= 0.5" in result.summary.replace("0.2 <= ", "")
+
+
+def test_prim_warns_nothing_and_silences_nothing_else(tmp_path):
+    """ema-workbench's pandas deprecation on every PRIM call is filtered where PRIM is built,
+    not by switching warnings off: a warning raised afterwards still shows."""
+    x, outcomes, _ = planted_box_cases()
+    folder = engine_like_folder(tmp_path / "exp", x, outcomes)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        discover(folder, ["score_final>=0.5"], PrimSettings(threshold=0.9, max_boxes=1))
+        warnings.warn("raised after PRIM", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in caught] == ["raised after PRIM"]
+
+
+def test_no_box_when_no_region_reaches_the_threshold(tmp_path):
+    """Both ema-workbench 2.5 (a 'dump box') and 3.x (the box regardless) end the search when
+    the peeled box misses the density threshold."""
+    rng = np.random.default_rng(4)
+    x = pd.DataFrame({"a": rng.random(200), "b": rng.random(200)})
+    outcomes = pd.DataFrame({"y_final": rng.random(200)})  # the goal is pure noise
+    folder = engine_like_folder(tmp_path / "exp", x, outcomes)
+    result = discover(folder, ["y_final>=0.5"], PrimSettings(threshold=0.99, max_boxes=3))
+    assert result.boxes == []
+    assert "No box reaches a density of 99%" in result.summary
 
 
 def test_replications_are_averaged_per_point_before_the_goal(tmp_path):

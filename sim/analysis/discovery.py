@@ -20,6 +20,7 @@ among the cases left outside. Never imports the model or the sweep engine.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import re
@@ -35,8 +36,8 @@ from sim.analysis.plots import save  # also selects the Agg back end
 from sim.analysis.tables import ID_COLUMNS, load_points, load_runs
 from sim.output import write_text
 
-with warnings.catch_warnings():  # ema_workbench warns about optional parallel back ends
-    warnings.simplefilter("ignore")
+with warnings.catch_warnings():  # only ema_workbench's notes on optional extras it lacks
+    warnings.filterwarnings("ignore", message="ipyparallel not installed", category=UserWarning)
     from ema_workbench.analysis.prim import Prim, PrimBox
 
 #: Run-table columns that are neither factors nor outcomes.
@@ -225,14 +226,12 @@ def find_boxes(cases: Cases, settings: PrimSettings) -> list[FoundBox]:
     # ema-workbench 2.5.3's pasting writes a float limit into an int64 frame, which pandas
     # refuses: integer factors go in as floats, and their limits are rounded inward below.
     x = cases.x.astype({name: np.float64 for name in integers})
-    prim = Prim(x, cases.goal.astype(int), threshold=settings.threshold,
-                peel_alpha=settings.peel_alpha, paste_alpha=settings.paste_alpha,
-                mass_min=settings.mass_min)
+    prim = make_prim(x, cases.goal.astype(int), settings)
     found: list[FoundBox] = []
     while len(found) < settings.max_boxes:
-        box = prim.find_box()
-        if box is None or len(box.peeling_trajectory) < 2:
-            break  # nothing left, or PRIM's "dump box": the rest reaches no threshold
+        box = next_box(prim, settings.threshold)
+        if box is None:
+            break
         n_peeled = len(box.peeling_trajectory)
         chosen = settings.box_index if not found else None
         if chosen is None:
@@ -242,13 +241,47 @@ def find_boxes(cases: Cases, settings: PrimSettings) -> list[FoundBox]:
                                  " (entries on the first box's peeling trajectory)")
         chosen = drop_insignificant(box, chosen, settings)
         box.select(chosen)  # the next box is sought among the cases outside this one
-        limits = box_limits(box.box_lims[chosen], prim.box_init, box.qp[chosen])
+        limits = box_limits(box.box_lims[chosen], prim.box_init, quasi_p_values(box, chosen))
         whole = limits["factor"].isin(integers)
         limits.loc[whole, "lower"] = np.ceil(limits.loc[whole, "lower"])
         limits.loc[whole, "upper"] = np.floor(limits.loc[whole, "upper"])
         found.append(FoundBox(len(found) + 1, box.peeling_trajectory.reset_index(drop=True),
                               chosen, n_peeled, limits))
     return found
+
+
+# --- ema-workbench 2.5 (Python 3.11) and 3.x (3.12+): the three places their PRIM differs ------
+
+#: ema-workbench 2.5 takes the density threshold and judges boxes itself; 3.x dropped it.
+PRIM_TAKES_THRESHOLD = "threshold" in inspect.signature(Prim.__init__).parameters
+
+
+def make_prim(x: pd.DataFrame, goal: np.ndarray, settings: PrimSettings) -> Prim:
+    """A PRIM over the cases ``x`` with ``goal`` (0/1) as the cases of interest."""
+    extra = {"threshold": settings.threshold} if PRIM_TAKES_THRESHOLD else {}
+    with warnings.catch_warnings():
+        # 2.5.3 and 3.0 drop a "scenario" column with pandas' deprecated `inplace=True`
+        warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame.drop",
+                                module="ema_workbench")
+        return Prim(x, goal, peel_alpha=settings.peel_alpha, paste_alpha=settings.paste_alpha,
+                    mass_min=settings.mass_min, **extra)
+
+
+def next_box(prim: Prim, threshold: float) -> PrimBox | None:
+    """The next box whose final density reaches ``threshold``, or None when there is none.
+
+    2.5 returns a one-entry "dump box" of all remaining cases when the peeled box misses the
+    threshold; 3.x returns the box whatever its density. Both come out as None here.
+    """
+    box = prim.find_box()
+    if box is None or len(box.peeling_trajectory) < 2 or box.mean < threshold:
+        return None
+    return box
+
+
+def quasi_p_values(box: PrimBox, entry: int) -> dict[str, list[float]]:
+    """Quasi-p values of a trajectory entry per factor (2.5: ``box.qp``, 3.x: ``p_values``)."""
+    return (box.p_values if hasattr(box, "p_values") else box.qp)[entry]
 
 
 def drop_insignificant(box: PrimBox, entry: int, settings: PrimSettings) -> int:
@@ -261,7 +294,7 @@ def drop_insignificant(box: PrimBox, entry: int, settings: PrimSettings) -> int:
     EMA Workbench's ``drop_restriction`` appends every tried box to the trajectory.
     """
     while True:
-        limits = box_limits(box.box_lims[entry], box.prim.box_init, box.qp[entry])
+        limits = box_limits(box.box_lims[entry], box.prim.box_init, quasi_p_values(box, entry))
         quasi_p = limits[["qp_lower", "qp_upper"]].max(axis=1)
         candidates = quasi_p[quasi_p > settings.max_quasi_p].sort_values(ascending=False)
         for row in candidates.index:

@@ -20,6 +20,7 @@ from typing import Any
 import mesa
 import pandas as pd
 
+from sim import compat
 from sim.config import SimConfig
 
 
@@ -112,12 +113,12 @@ def run_one(point: Point, spec: RunSpec, output: OutputSpec) -> tuple[dict[str, 
 def release(model: mesa.Model) -> None:
     """Let a finished model be freed, so a worker's memory stays flat over thousands of runs.
 
-    Mesa 3.3's ``Agent._ids`` holds every model ever built (mesa issue 3179, fixed after
-    3.3.1), and a cycle through a numpy object array (agents kept in an array, each pointing
-    back at the model) is invisible to Python's garbage collector; together they kept about
-    2 MB per default run. Clearing the model's attributes breaks both.
+    Mesa before 3.4.2 holds every model ever built (``sim.compat.forget_model``), and a cycle
+    through a numpy object array (agents kept in an array, each pointing back at the model) is
+    invisible to Python's garbage collector; together they kept about 2 MB per default run.
+    Forgetting the model and clearing its attributes breaks both.
     """
-    mesa.Agent._ids.pop(model, None)
+    compat.forget_model(model)
     vars(model).clear()
 
 
