@@ -462,6 +462,6 @@ def Page():
                     solara.Markdown(f"**{LEVERS[name].label}**: {note}")
     SolaraViz(model, components=[], model_params=session.model_params, play_interval=50,
               name="Peer Workers joining mental health teams")
-    with solara.Columns([1] if projector else [2, 1]):
+    with solara.Column() if projector else solara.Columns([2, 1]):  # projector: one above the other
         Outcomes(model.value, session.memory, projector)
         TeamPanel(model.value, projector)
