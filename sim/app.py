@@ -128,7 +128,7 @@ MARKERS = {"manager": "s", "staff": "o", "PW": "D"}
 CSS = """
 .v-slider__thumb-label-container { display: block !important; }
 .v-input__slider { margin-top: 28px; }
-.monitor { padding: 4px 10px; min-width: 150px; }
+.monitor { padding: 4px 10px; min-width: 120px; }
 .monitor-value { font-size: 1.6em; font-weight: bold; }
 .panel-note { font-size: 0.9em; margin: 2px 0 6px 0; }
 """
@@ -418,10 +418,11 @@ def Outcomes(model: WorkshopModel, memory: RunMemory, projector: bool):
     with solara.Row():
         solara.FileDownload(lambda: frame_csv(frame), filename=f"{slug}.csv",
                             label="Download this run (CSV)")
-        solara.FileDownload(png, filename=f"{slug}.png", label="Download the plots (PNG)")
+        solara.FileDownload(lambda: png, filename=f"{slug}.png", label="Download the plots (PNG)")
     with solara.Details("What the plots mean", expand=projector):
         for title, _, _, _, note in PANELS:
-            solara.Markdown(f"**{title}.** {note}", classes=["panel-note"])
+            with solara.Div(classes=["panel-note"]):
+                solara.Markdown(f"**{title}.** {note}")
 
 
 @solara.component
@@ -435,10 +436,10 @@ def TeamPanel(model: WorkshopModel, projector: bool):
     solara.SliderInt("Team shown", value=team, min=1, max=frame.n_teams)
     png = solara.use_memo(lambda: picture.render(frame, shown), [picture, frame, shown])
     solara.Image(png, width="100%", classes=["team-view"])
-    solara.Markdown("Colour: practice (blue conventional, red peer). Size: standing in the "
-                    "team. Black outline: at this week's team meeting. Hollow: absent all "
-                    "week. Dotted: vacant post. Lines: working ties, thicker = stronger.",
-                    classes=["panel-note"])
+    with solara.Div(classes=["panel-note"]):
+        solara.Markdown("Colour: practice (blue conventional, red peer). Size: standing in the "
+                        "team. Black outline: at this week's team meeting. Hollow: absent all "
+                        "week. Dotted: vacant post. Lines: working ties, thicker = stronger.")
 
 
 @solara.component
@@ -457,10 +458,11 @@ def Page():
                     "Change them if you like, then press RESET to start a new run.")
         with solara.Details("What the levers mean"):
             for name, note in LEVER_NOTES.items():
-                solara.Markdown(f"**{LEVERS[name].label}**: {note}", classes=["panel-note"])
+                with solara.Div(classes=["panel-note"]):
+                    solara.Markdown(f"**{LEVERS[name].label}**: {note}")
     SolaraViz(model, components=[], model_params=session.model_params, play_interval=50,
               name="Peer Workers joining mental health teams")
-    with solara.Columns([1] if projector else [3, 2]):
+    with solara.Column() if projector else solara.Columns([2, 1]):  # projector: one above the other
         Outcomes(model.value, session.memory, projector)
         TeamPanel(model.value, projector)
 

@@ -193,11 +193,12 @@ def frame_csv(frame: Frame) -> bytes:
     """A run's weekly table as CSV: one row per week, every outcome's mean over teams and CI.
 
     The first columns say which run it is (its label) and the week, so files from several runs
-    can be stacked.
+    can be stacked. Numbers are written in full (shortest round-trip form), so two exports of
+    the same settings and seed are identical byte for byte.
     """
     table = frame.table.reset_index()
     table.insert(0, "run", frame.label)
-    return table.to_csv(index=False, float_format="%.4f").encode()
+    return table.to_csv(index=False).encode()
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: one frame per model and week

@@ -1,41 +1,38 @@
-"""The workshop app: its model module, redraw speed, and the page in a real headless Chromium.
+"""The workshop app: its model module, its drawing, and the page in a real headless Chromium.
 
 The browser tests start ``solara run sim/app.py`` on a free local port and drive Debian's
-``chromium`` with Playwright (no browser download). They check that the page renders with no
-request leaving 127.0.0.1, that a preset and a slider change the next run, that steps advance
-and redraw the plots, and that two browser sessions have separate models. A screenshot and the
-measured time per step go to ``tests/artifacts/`` (git-ignored).
+``chromium`` with Playwright (no browser download; ``sim.app_driver``). They check that the page
+renders with no request leaving 127.0.0.1, that a preset and a slider change the next run, that
+steps advance and redraw the plots, that browser sessions have separate models, and that several
+sessions playing at once each get exactly a solo run's numbers. Screenshots go to
+``tests/artifacts/`` (git-ignored). No test measures speed: ``benchmarks/bench_app.py`` does.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-from urllib.parse import urlparse
+import io
+import threading
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from sim.app_model import PRESETS, RunMemory, WorkshopModel, overrides_for, preset_levers, weekly
-from sim.compat import step_counter_text
+from sim.app import MONITORS
+from sim.app_driver import CHROMIUM, REPO, AppSession, app_server, chromium
+from sim.app_model import (
+    APP_HORIZON_WEEKS,
+    PRESETS,
+    RunMemory,
+    WorkshopModel,
+    frame_csv,
+    overrides_for,
+    preset_levers,
+    weekly,
+)
 from sim.config import load_config
 from sim.params import ConfigError
 
-REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "tests" / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 # Mesa 3.3.1's own ComponentsView trips Solara's hook check when mesa.visualization is imported.
 pytestmark = pytest.mark.filterwarnings("ignore:.*found despite early return:UserWarning")
@@ -82,8 +79,8 @@ def test_same_seed_same_run_and_inputs_take_precedence():
     assert not first.equals(run(preset="south", seed=6, supervisor="peer"))
 
 
-def test_weekly_means_and_memory_of_the_previous_run():
-    memory = RunMemory()
+def test_weekly_means_and_memory_of_the_last_runs():
+    memory = RunMemory(keep=2)
     first = WorkshopModel(preset="london", memory=memory)
     assert weekly(first).empty
     for _ in range(8):
@@ -95,93 +92,113 @@ def test_weekly_means_and_memory_of_the_previous_run():
     second = WorkshopModel(preset="good_practice", memory=memory)
     assert memory.previous is first and memory.current is second
     WorkshopModel(preset="no_pw", memory=memory)  # second never stepped: not remembered
-    assert memory.previous is first
+    assert memory.history == [first]
+    second.step()
+    third = WorkshopModel(preset="south", memory=memory)
+    third.step()
+    WorkshopModel(preset="north", memory=memory)
+    assert memory.history == [third, first]  # newest first, at most ``keep``
+
+
+def test_no_step_past_the_horizon():
+    """Mesa's controller steps ``render_interval`` weeks per click: the run stops at its end."""
+    model = WorkshopModel(preset="london", horizon_weeks=10)
+    for _ in range(14):  # two clicks at a render interval of 7
+        model.step()
+    assert model.week == 10 and not model.running
+    assert weekly(model).index.max() == 9
+
+
+def test_reading_while_another_thread_steps():
+    """The crash of issue 13: a redraw in one thread read a model half-way through a week
+    stepped in another (``All arrays must be of the same length``). Frames are taken under the
+    model's lock, so every frame read during a run is one whole week."""
+    model = WorkshopModel(preset="london", horizon_weeks=60)
+    errors: list[BaseException] = []
+
+    def play() -> None:
+        try:
+            while model.running:
+                model.step()
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    player = threading.Thread(target=play)
+    player.start()
+    frames = []
+    while player.is_alive():
+        frames.append(model.frame())
+    player.join()
+    assert not errors
+    assert len(frames) > 1
+    for frame in frames:
+        assert list(frame.table.index) == list(range(frame.week))
+        assert all(len(view.role) == len(frame.teams[0].role) for view in frame.teams)
+
+
+def test_frame_is_a_copy_and_exports_every_outcome():
+    model = WorkshopModel(preset="london", horizon_weeks=20)
+    for _ in range(5):
+        model.step()
+    frame = model.frame()
+    assert model.frame() is frame  # cached until the next step
+    practice = frame.teams[0].practice.copy()
+    model.step()
+    assert model.frame() is not frame and frame.week == 5
+    np.testing.assert_array_equal(frame.teams[0].practice, practice)
+    table = pd.read_csv(io.BytesIO(frame_csv(frame)))
+    assert list(table["week"]) == list(range(5))
+    assert (table["run"] == model.label).all()
+    assert set(weekly(model).columns) <= set(table.columns)
+    np.testing.assert_allclose(table["distinctiveness"], frame.table["distinctiveness"],
+                               atol=1e-4)
 
 
 @pytest.mark.parametrize("preset", list(PRESETS))
 def test_every_preset_draws(preset):
     from sim.app import OutcomePlots, TeamPicture
 
-    model = WorkshopModel(preset=preset, horizon_weeks=12)
-    plots, picture = OutcomePlots(), TeamPicture()
+    memory = RunMemory()
+    earlier = WorkshopModel(preset="london", horizon_weeks=12, memory=memory)
+    earlier.step()
+    model = WorkshopModel(preset=preset, horizon_weeks=12, memory=memory)
+    plots, picture = OutcomePlots(), TeamPicture(scale=1.5)
     for _ in range(12):
         model.step()
-        assert plots.render(model, None)[:4] == b"\x89PNG"
-        assert picture.render(model, 0)[:4] == b"\x89PNG"
+        assert plots.render(model.frame(), (earlier.frame(),))[:4] == b"\x89PNG"
+        assert picture.render(model.frame(), 0)[:4] == b"\x89PNG"
 
 
-def test_redraw_is_fast_enough_to_play():
-    """One week with plots on: step, outcome plots and team view (median over 60 weeks)."""
-    from sim.app import OutcomePlots, TeamPicture
+def test_monitors_show_this_week_and_every_series_of_the_last_runs_is_drawn():
+    from sim.app import HISTORY_STYLES, MONITORS, PANELS, OutcomePlots, monitor_values
 
     memory = RunMemory()
-    previous = WorkshopModel(preset="london", memory=memory)
-    for _ in range(60):
-        previous.step()
-    model = WorkshopModel(preset="london", supervisor="peer", memory=memory)
-    plots, picture = OutcomePlots(), TeamPicture()
-    times = []
-    for _ in range(60):
-        start = time.perf_counter()
-        model.step()
-        plots.render(model, memory.previous)
-        picture.render(model, 0)
-        times.append(time.perf_counter() - start)
-    median_ms = 1000 * float(np.median(times))
-    _save_timing("server", {"server_ms_per_step_median": round(median_ms, 1),
-                  "server_ms_per_step_p90": round(1000 * float(np.quantile(times, 0.9)), 1)})
-    assert median_ms < 250, f"a week's step and redraw took {median_ms:.0f} ms"
+    runs = []
+    for preset in ("london", "good_practice", "north"):
+        runs.append(WorkshopModel(preset=preset, horizon_weeks=8, memory=memory))
+        for _ in range(8):
+            runs[-1].step()
+    values = monitor_values(runs[-1].frame())
+    assert set(values) == {column for column, _, _ in MONITORS}
+    assert values["distinctiveness"] == pytest.approx(
+        weekly(runs[-1])["distinctiveness"].iloc[-1])
+    plots = OutcomePlots()
+    history = tuple(m.frame() for m in memory.history)
+    assert len(history) == 2
+    plots.render(runs[-1].frame(), history)
+    for lines, (_, _, _, series, _) in zip(plots.history, PANELS, strict=True):
+        assert len(lines) == len(HISTORY_STYLES) * len(series)
+        drawn = [line for line in lines if len(line.get_xdata())]
+        assert len(drawn) == len(history) * len(series)  # every series, not only the first
 
 
 # --- the page in a real browser ----------------------------------------------------------------
 
-def _save_timing(name: str, values: dict) -> None:
-    """Measured times, for the report: ``tests/artifacts/app_timing_<name>.json``."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / f"app_timing_{name}.json").write_text(json.dumps(values, indent=2) + "\n")
-    print(values)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
     """``solara run sim/app.py`` on a free local port, as ``make app`` runs it."""
-    port = _free_port()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = (ARTIFACTS / "app_server.log").open("w")
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "solara", "run", "sim/app.py", "--host", "127.0.0.1", "--port",
-         str(port), "--production", "--no-open", "--no-check-version"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the app server exited; see {ARTIFACTS / 'app_server.log'}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("the app server did not answer within 120 s")
-                time.sleep(0.5)
+    with app_server(ARTIFACTS / "app_server.log") as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -189,108 +206,135 @@ def browser():
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it: apt-get install "
                     "chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
-
-
-class PageRecorder:
-    """Every request, failed response and uncaught page error of one browser page."""
-
-    def __init__(self, page) -> None:
-        self.requests: list[str] = []
-        self.failed: list[tuple[int, str]] = []
-        self.errors: list[str] = []
-        page.on("request", lambda request: self.requests.append(request.url))
-        page.on("response", lambda response: response.status >= 400
-                and self.failed.append((response.status, response.url)))
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-
-    def external(self) -> list[str]:
-        return [url for url in self.requests if urlparse(url).scheme not in ("data", "blob")
-                and urlparse(url).hostname not in LOCAL_HOSTS]
-
-
-def _open(browser, url: str):
-    page = browser.new_page(viewport={"width": 1600, "height": 1000})
-    recorder = PageRecorder(page)
-    page.goto(url)
-    page.get_by_role("button", name="Step", exact=True).wait_for(timeout=90_000)
-    page.get_by_text(step_counter_text(0), exact=True).wait_for()
-    return page, recorder
-
-
-def _step(page, times: int, done: int) -> None:
-    button = page.get_by_role("button", name="Step", exact=True)
-    for k in range(done + 1, done + times + 1):
-        button.click()
-        page.get_by_text(step_counter_text(k), exact=True).wait_for()
 
 
 def test_app_in_a_real_browser(server, browser):
-    page, recorder = _open(browser, server)
+    """Preset, lever, Reset, Step, play and pause, projector mode and export, all offline.
+
+    Every wait is for a condition, with a generous limit (a first start on a fresh machine can
+    be slow); nothing here measures speed (``benchmarks/bench_app.py`` does)."""
+    user = AppSession(browser, server)
+    page = user.page
     plots = page.locator("img.outcome-plots")
-    label = page.locator(".run-label")
-    assert "london (seed 1), week 0" in label.inner_text()
+    assert "london (seed 1), week 0" in user.label()
+    for column, _, _ in MONITORS:
+        assert page.locator(f".monitor-{column}").inner_text() == "-"  # nothing simulated yet
 
     # Choose a preset: the levers take its values; Reset starts a run with them.
-    page.locator(".v-select").filter(has_text="Preset").first.click()
-    page.get_by_role("option", name="good_practice").click()
+    user.choose_preset("good_practice")
     page.get_by_text("Good practice: formal").wait_for()
     recruitment = page.locator(".v-select").filter(has_text="Recruitment").first
     assert recruitment.locator(".v-select__selection").inner_text() == "formal"  # was informal
     assert page.get_by_role("slider", name="Training sessions").get_attribute(
         "aria-valuenow") == "10"  # London has 8
     # Move a slider with the keyboard: PW posts per team 2 -> 3.
-    slider = page.get_by_role("slider", name="PW posts per team")
-    assert slider.get_attribute("aria-valuenow") == "2"
-    slider.focus()
-    slider.press("ArrowRight")
+    assert page.get_by_role("slider", name="PW posts per team").get_attribute(
+        "aria-valuenow") == "2"
+    user.nudge_slider("PW posts per team", 1)
     page.wait_for_function(
         "() => document.querySelector('[aria-label=\"PW posts per team\"]')"
         ".getAttribute('aria-valuenow') === '3'")
-    page.get_by_role("button", name="Reset", exact=True).click()
+    user.reset()
     page.get_by_text("This run: good_practice + PW posts per team: 3 (seed 1), week 0",
                      exact=True).wait_for()
     before = plots.screenshot()
 
-    # Steps advance and the plots change; time each step's round trip with the plots on.
-    start = time.perf_counter()
-    _step(page, 10, done=0)
-    per_step_ms = 1000 * (time.perf_counter() - start) / 10
-    page.get_by_text("This run: good_practice + PW posts per team: 3 (seed 1), week 10",
-                     exact=True).wait_for()
+    # Steps advance, the plots change and the monitors show numbers.
+    for _ in range(10):
+        user.step()
+    assert user.week() == 10
     page.wait_for_timeout(300)
     assert plots.screenshot() != before
+    assert page.locator(".monitor-distinctiveness").inner_text() != "-"
 
     # Play for a few seconds, then pause: the model keeps stepping and redrawing on its own.
     page.get_by_role("button", name="▶", exact=True).click()
-    page.wait_for_timeout(4000)
+    page.wait_for_function("() => !document.querySelector('.run-label').innerText"
+                           ".endsWith('week 10')")
     page.get_by_role("button", name="❚❚", exact=True).click()
     page.get_by_role("button", name="▶", exact=True).wait_for()
-    page.wait_for_timeout(300)
-    played = int(label.inner_text().rsplit("week ", 1)[1]) - 10
-    assert played > 0
-    _save_timing("browser", {"browser_ms_per_step_click_to_redraw": round(per_step_ms, 1),
-                  "browser_weeks_played_in_4s_at_50ms_interval": played})
+    assert user.week() > 10
 
+    # Export: the CSV is this run's weekly table, one row per week simulated.
+    page.wait_for_timeout(300)
+    week = user.week()
+    table = pd.read_csv(io.BytesIO(user.download_csv()))
+    assert list(table["week"]) == list(range(week))
+    assert table["run"].iloc[0].startswith("good_practice + PW posts per team: 3")
     page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
-    assert not recorder.external(), f"requests left 127.0.0.1: {recorder.external()}"
-    assert not recorder.failed, f"failed requests: {recorder.failed}"
-    assert not recorder.errors, f"page errors: {recorder.errors}"
-    page.close()
+
+    # Projector mode: larger type and plots, the plots alone across the page.
+    small = plots.bounding_box()["width"]
+    page.get_by_text("Projector mode (large type and plots)").click()
+    page.wait_for_function(f"() => document.querySelector('img.outcome-plots')"
+                           f".getBoundingClientRect().width > {small} * 1.3")
+    page.screenshot(path=str(ARTIFACTS / "app_projector.png"), full_page=True)
+
+    assert not user.error_text()
+    assert not user.recorder.external(), f"requests left 127.0.0.1: {user.recorder.external()}"
+    assert not user.recorder.failed, f"failed requests: {user.recorder.failed}"
+    assert not user.recorder.errors, f"page errors: {user.recorder.errors}"
+    user.close()
 
 
 def test_each_browser_session_has_its_own_model(server, browser):
-    first, _ = _open(browser, server)
-    second, _ = _open(browser, server)
-    _step(first, 3, done=0)
-    first.get_by_text(step_counter_text(3), exact=True).wait_for()
-    second.wait_for_timeout(500)
-    assert second.get_by_text(step_counter_text(0), exact=True).is_visible()
-    assert "week 0" in second.locator(".run-label").inner_text()
+    first, second = AppSession(browser, server), AppSession(browser, server)
+    for _ in range(3):
+        first.step()
+    assert first.week() == 3
+    second.page.wait_for_timeout(500)
+    assert second.week() == 0
     first.close()
     second.close()
+
+
+#: The concurrent sessions: preset, seed, slider moves, and how each plays to the end.
+ROOM = (
+    {"preset": "london", "seed": 1, "render_interval": 1, "threads": False},
+    {"preset": "good_practice", "seed": 2, "render_interval": 7, "threads": False},
+    {"preset": "north", "seed": 3, "render_interval": 1, "threads": True},
+    {"preset": "south", "seed": 1, "render_interval": 3, "threads": False, "pw_count": 1},
+)
+
+
+def test_concurrent_sessions_match_solo_runs(server, browser):
+    """Four users at once, each with their own preset, seed and lever, play a whole run
+    together: no errors, no week past the horizon (a render interval of 7 used to end at
+    week 161), and each session's exported run equals a solo run with the same settings and
+    seed, byte for byte. One session ticks Mesa's *Use Threads*."""
+    users = [AppSession(browser, server) for _ in ROOM]
+    for user, plan in zip(users, ROOM, strict=True):
+        configure(user, plan)
+    for user in users:  # all play at once
+        user.page.get_by_role("button", name="▶", exact=True).click()
+    for user in users:
+        user.wait_for_week(APP_HORIZON_WEEKS)
+    for user, plan in zip(users, ROOM, strict=True):
+        user.page.get_by_role("button", name="▶", exact=True).wait_for()
+        assert user.page.get_by_role("button", name="▶", exact=True).is_disabled()
+        assert user.week() == APP_HORIZON_WEEKS
+        assert not user.error_text(), user.error_text()
+        assert not user.recorder.errors
+        assert user.download_csv() == solo_run_csv(plan), f"{plan} differs from a solo run"
+        user.close()
+
+
+def configure(user: AppSession, plan: dict) -> None:
+    """Set a session's preset, seed, lever and controls as in ``plan``, then Reset."""
+    user.choose_preset(plan["preset"])
+    user.set_seed(plan["seed"])
+    if "pw_count" in plan:
+        user.nudge_slider("PW posts per team", plan["pw_count"] - 2)
+    user.nudge_slider("Render Interval (steps)", (plan["render_interval"] - 1) // 2)
+    if plan["threads"]:
+        user.page.get_by_text("Use Threads", exact=True).click()
+    user.reset()
+
+
+def solo_run_csv(plan: dict) -> bytes:
+    levers = {"pw_count": plan["pw_count"]} if "pw_count" in plan else {}
+    model = WorkshopModel(preset=plan["preset"], seed=plan["seed"], **levers)
+    model.run()
+    return frame_csv(model.frame())
