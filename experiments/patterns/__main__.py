@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from experiments.patterns import attribution, evaluate, multiverse, report
-from experiments.patterns.run import FOLDERS, read, run, sweep_minutes
+from experiments.patterns.run import FOLDERS, METRICS, ROOT_SEED, read, run, sweep_minutes
 from experiments.patterns.spec import PatternSpec, load_spec
 from sim.params import ConfigError
 
@@ -57,9 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     results = evaluate.evaluate(spec.comparisons, runs, weekly)
     knockouts = None
     if size.attribution_replications and spec.knockouts:
-        run(spec, size, workdir, "attribution", args.backend, args.workers)
-        ko_runs, ko_weekly = read(workdir / FOLDERS["attribution"], robustness=False)
-        knockouts = attribution.knockout_table(spec, ko_runs, ko_weekly, results)
+        started = time.perf_counter()
+        ko_runs, ko_weekly = attribution.run_knockouts(
+            spec, size, workdir / "attribution", args.workers, ROOT_SEED, METRICS)
+        knockouts = attribution.knockout_table(spec, ko_runs, ko_weekly)
+        attribution_minutes = (time.perf_counter() - started) / 60
     shares = None
     if size.robustness_samples:
         run(spec, size, workdir, "robustness", args.backend, args.workers)
@@ -67,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         shares = evaluate.robustness(spec.comparisons, rob_runs, rob_weekly)
     minutes = {stage: sweep_minutes(workdir / name) for stage, name in FOLDERS.items()
                if (workdir / name / "manifest.json").exists()}
+    if knockouts is not None:
+        minutes["attribution (last attempt)"] = attribution_minutes
     note = (f"Size '{args.size}': {size.n_teams} teams x 156 weeks per run, "
             f"{size.replications} replications per scenario at the defaults"
             + (f"; attribution {len(spec.knockouts)} knock-outs x {len(spec.scenarios)} "

@@ -15,7 +15,6 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from experiments.patterns.attribution import knockout_scenarios
 from experiments.patterns.spec import PatternSpec, Size
 from sim.analysis.tables import iter_timeseries, load_runs
 from sim.config import load_config
@@ -51,24 +50,21 @@ def parameter_ranges(spec: PatternSpec) -> list[dict[str, object]]:
     return factors
 
 
-STAGES = ("defaults", "robustness", "attribution")
-FOLDERS = {"defaults": "patterns", "robustness": "patterns_robustness",
-           "attribution": "patterns_attribution"}
+FOLDERS = {"defaults": "patterns", "robustness": "patterns_robustness"}
 
 
 def sweep_config(spec: PatternSpec, size: Size, workdir: Path, stage: str,
                  backend: str, workers: int) -> DictConfig:
-    """The engine config of one of the three sweeps (``STAGES``)."""
+    """The engine config of one of the two sweeps (``FOLDERS``)."""
     name = FOLDERS[stage]
     robustness = stage == "robustness"
     cfg = load_sweep_config([f"sweep.backend={backend}", f"sweep.workers={workers}",
                              "sweep.analyse=false", f"sweep.output_dir={workdir / name}"])
-    replications = {"defaults": size.replications, "robustness": size.robustness_replications,
-                    "attribution": size.attribution_replications}[stage]
+    replications = size.robustness_replications if robustness else size.replications
     experiment = {
         "name": name, "description": "pattern-oriented validation (experiments/patterns)",
         "base": [f"organisation.n_teams={size.n_teams}"],
-        "scenarios": knockout_scenarios(spec) if stage == "attribution" else spec.scenarios,
+        "scenarios": spec.scenarios,
         "replications": replications,
         "root_seed": ROOT_SEED, "metrics": METRICS, "record_interval_weeks": 1,
         "factors": parameter_ranges(spec) if robustness else [],
