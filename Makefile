@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help run app test lint bench patterns clean
+.PHONY: help run app test lint bench patterns multiverse clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ bench: $(STAMP)  ## model speed/scale and sweep throughput benchmarks (benchmark
 
 patterns: $(STAMP)  ## the pattern-oriented validation at full size (experiments/patterns/results/)
 	$(BIN)/python -m experiments.patterns $(ARGS)
+
+multiverse: $(STAMP)  ## the pattern comparisons under every combination of rival rule forms
+	$(BIN)/python -m experiments.patterns --size small --multiverse-only --out experiments/patterns/results $(ARGS)
 
 clean:  ## remove outputs and the virtual environment
 	rm -rf outputs multirun $(VENV)
