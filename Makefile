@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements/$(STACK).txt
 CONSTRAINTS := $(if $(wildcard $(LOCK)),--constraint $(LOCK))
 
-.PHONY: help run app test lint bench patterns lock clean
+.PHONY: help run app test lint bench patterns multiverse lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ bench: $(STAMP)  ## model speed/scale and sweep throughput benchmarks (benchmark
 
 patterns: $(STAMP)  ## the pattern-oriented validation at full size (experiments/patterns/results/)
 	$(BIN)/python -m experiments.patterns $(ARGS)
+
+multiverse: $(STAMP)  ## the pattern comparisons under every combination of rival rule forms
+	$(BIN)/python -m experiments.patterns --size small --multiverse-only --out experiments/patterns/results $(ARGS)
 
 LOCK_VENV := $(VENV)-lock
 lock:  ## refresh this Python's lock file from a fresh install (PYTHON= picks the stack)

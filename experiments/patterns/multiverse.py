@@ -40,7 +40,6 @@ FAMILIES = {"status": ("meetings.status_form", STATUS_FORMS),
             "socialisation": ("supervision.socialisation_form", SOCIALISATION_FORMS),
             "exit": ("wellbeing.exit_form", EXIT_FORMS)}
 DESIGNS = ("full", "one_at_a_time")
-SEPARATOR = "__u"  # scenario label = <pattern scenario>__u<structure number>
 
 
 @dataclass(frozen=True)
@@ -90,29 +89,34 @@ def overrides(structure: dict[str, str]) -> list[str]:
 
 def sweep_config(spec: PatternSpec, design: str, size: MultiverseSize, workdir: Path,
                  backend: str, workers: int) -> DictConfig:
-    """The engine config: every pattern scenario under every structure, common seeds."""
+    """The engine config: every pattern scenario at every structure (a design point whose
+    factors are the forms' config keys), common random numbers across all of them."""
     cfg = load_sweep_config([f"sweep.backend={backend}", f"sweep.workers={workers}",
                              "sweep.analyse=false", f"sweep.output_dir={workdir}"])
-    scenarios = {f"{name}{SEPARATOR}{k:02d}": [*scenario, *overrides(structure)]
-                 for k, structure in enumerate(structures(design))
-                 for name, scenario in spec.scenarios.items()}
+    if design == "full":
+        factors = [{"name": key, "levels": list(forms)} for key, forms in FAMILIES.values()]
+        points: dict[str, str] = {"kind": "factorial"}
+    else:  # explicit points, in the order of ``structures``
+        table = pd.DataFrame([{FAMILIES[family][0]: form for family, form in s.items()}
+                              for s in structures(design)])
+        csv = workdir.parent / f"{workdir.name}_structures.csv"
+        write_text(csv, table.to_csv(index=False))
+        factors, points = [], {"kind": "csv", "csv": str(csv)}
     experiment = {
         "name": "patterns_multiverse", "description": "pattern comparisons under every "
         "combination of rival rule forms (experiments/patterns/multiverse.py)",
-        "base": [f"organisation.n_teams={size.n_teams}"], "scenarios": scenarios,
+        "base": [f"organisation.n_teams={size.n_teams}"], "scenarios": spec.scenarios,
         "replications": size.replications, "root_seed": ROOT_SEED, "metrics": METRICS,
-        "record_interval_weeks": 1, "factors": [], "design": {"kind": "factorial"}}
-    with open_dict(cfg):
+        "record_interval_weeks": 1, "factors": factors, "design": points}
+    with open_dict(cfg):  # scenario labels are new keys of a typed dict
         cfg.experiment = OmegaConf.merge(cfg.experiment, experiment)
     return cfg
 
 
-def _split(table: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Rows of structure k, with the pattern scenario's own label."""
-    suffix = f"{SEPARATOR}{k:02d}"
-    part = table[table["scenario"].str.endswith(suffix)].copy()
-    part["scenario"] = part["scenario"].str.slice(stop=-len(suffix))
-    return part
+def _structure(runs: pd.DataFrame, weekly: pd.DataFrame, k: int) -> tuple[pd.DataFrame, ...]:
+    """The runs and weekly rows of structure k (design point k)."""
+    mine = runs[runs["design_point"] == k]
+    return mine, weekly[weekly["run_id"].isin(mine["run_id"])]
 
 
 def evaluate_structures(spec: PatternSpec, design: str, runs: pd.DataFrame,
@@ -120,7 +124,7 @@ def evaluate_structures(spec: PatternSpec, design: str, runs: pd.DataFrame,
     """One row per structure and comparison: the forms, estimate, 95% CI, passes, holds."""
     rows = []
     for k, structure in enumerate(structures(design)):
-        results = evaluate.evaluate(spec.comparisons, _split(runs, k), _split(weekly, k))
+        results = evaluate.evaluate(spec.comparisons, *_structure(runs, weekly, k))
         for row in results.to_dict("records"):
             rows.append({"structure": k, **structure, **row})
     return pd.DataFrame(rows)

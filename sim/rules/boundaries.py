@@ -2,8 +2,8 @@
 
 Gillard et al. 2013: challenges to existing practice boundaries were seen at every site
 (theme 4); finding 4: without consensus on what peer practice is, PWs feel unequal,
-disempowered, unsure of their identity and under-supported. Five rules, each after a published
-mechanism:
+disempowered, unsure of their identity and under-supported. Five rules, each after, or inspired
+by, a published mechanism (ODD 7.5 says which):
 
 1. ``converge_beliefs``: in the meeting, attendees move their belief about the PW role toward
    the status- and certainty-weighted mean of attendees within a confidence bound (Hegselmann &
@@ -11,9 +11,14 @@ mechanism:
    Johnsen), so consensus is partial; where the role definition was co-produced, the manager
    pulls beliefs toward it.
 2. ``everyday_influence``: colleagues who share working days move each other's practice when
-   it is within a confidence bound (Deffuant et al. 2000), and the more certain, higher-status
-   party moves the other more (the idea of relative agreement, Deffuant et al. 2002, in a
-   simpler weighting). Staff move more slowly than PWs but can move.
+   it is within a confidence bound, and the more certain, higher-status party moves the other
+   more: inspired by Deffuant et al. (2000) and the idea of relative agreement (Deffuant et
+   al. 2002), in a simpler weighting with no uncertainty intervals. Staff move more slowly
+   than PWs but can move. Rival forms (``influence_form``): random pairwise encounters as in
+   Deffuant et al. 2000, and relative agreement with a per-person uncertainty as in Deffuant
+   et al. 2002. The kernels (``bounded_mean``, ``weighted_pull``, ``deffuant_step``,
+   ``relative_agreement_step``, ``anchoring_pull``) run on plain arrays, so the docking tests
+   call them in the anchors' own settings.
 3. ``anchor``: each person keeps a weight on their own anchor that grows with confidence
    (Friedkin & Johnsen 1999), so co-option is usually partial.
 4. ``enforce_boundaries``: practice beyond what the line manager believes the role is, plus a

@@ -6,7 +6,9 @@ turn is acknowledged more often by those the speaker has ties to. A person's sta
 their external (professional) status lifted by the acknowledged share of turns they took; a
 person absent from the meeting drifts back toward the external ordering, where a PW's category
 label puts them low. This is how flexible working can perpetuate hierarchy (Gillard 2013,
-finding 2).
+finding 2). Rival forms (``status_form``): status kept while absent (``persistent``), or status
+as the expectation advantage combining external status with behaviour-interchange records
+(``expectation_states``, after Skvoretz & Fararo 1996; ODD 7.3).
 
 Ties (Guimera et al. 2005): pairs who share working days and meetings strengthen their tie;
 ties fade when people are not together.

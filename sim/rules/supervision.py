@@ -3,15 +3,18 @@
 Gillard et al. 2013, finding 3: supervision and training that keep protective practice
 boundaries can stop a distinctive body of peer practice from emerging; Holley et al. 2015: risk-
 focused protection limited PWs' use of lived experience; Alberta & Ploski 2014: clinician
-supervision and clinical training in treatment organisations (co-optation). Rule (March 1991):
-at each supervision session a PW's practice moves toward the supervisor's norm by a fraction,
-a pull weakened by the PW's confidence; training sessions do the same toward their content.
+supervision and clinical training in treatment organisations (co-optation). Rule, inspired by
+March 1991 (his p1 only): at each supervision session a PW's practice moves toward the
+supervisor's norm by a fraction, a pull weakened by the PW's confidence; training sessions do the
+same toward their content.
 A clinical supervisor with protective, professionally defined boundaries holds a low norm, a
 peer supervisor a high one, mixed in between. Supervision also renegotiates the PW's
 expectations toward what the team believes, and gives support (mentoring supervision predicts
 job satisfaction; 2021 survey). Managers and non-peer staff have routine supervision on their
 own calendar that gives support (no socialisation of their practice is modelled). Optional
-whole-team training moves staff expectations of the role.
+whole-team training moves staff expectations of the role. Rival form (``socialisation_form =
+"march"``): the norm is the team's organisational code, which learns (March's p2) from the PWs
+whose practice is closer than it to what the post asks for (ODD 7.4).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ grows with strain and with drift below the practice the post asks for (tasks out
 Harrison & Carroll 1991), and is
 higher without pay (meeting financial needs OR 0.58). The rule is the same for every staff
 type: three studies found no systematic difference in burnout or intent to leave between peer
-and non-peer staff, so any difference must come from the inputs.
+and non-peer staff, so any difference must come from the inputs. Rival form (``exit_form =
+"threshold"``): each ratio applies in full beyond its reference and not below (ODD 7.6).
 """
 
 from __future__ import annotations
