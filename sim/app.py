@@ -422,7 +422,14 @@ def Outcomes(model: WorkshopModel, memory: RunMemory, projector: bool):
     with solara.Details("What the plots mean", expand=projector):
         for title, _, _, _, note in PANELS:
             with solara.Div(classes=["panel-note"]):
-                solara.Markdown(f"**{title}.** {note}")
+                _note(f"{title}.", note)
+
+
+def _note(lead: str, text: str) -> None:
+    """A bold lead-in and its explanation. Plain elements, not ``solara.Markdown``: Markdown
+    loads KaTeX from a CDN path that solara-assets does not ship, which breaks offline use."""
+    solara.HTML(tag="b", unsafe_innerHTML=lead)  # our own fixed text, never user input
+    solara.Text(" " + text)
 
 
 @solara.component
@@ -437,9 +444,9 @@ def TeamPanel(model: WorkshopModel, projector: bool):
     png = solara.use_memo(lambda: picture.render(frame, shown), [picture, frame, shown])
     solara.Image(png, width="100%", classes=["team-view"])
     with solara.Div(classes=["panel-note"]):
-        solara.Markdown("Colour: practice (blue conventional, red peer). Size: standing in the "
-                        "team. Black outline: at this week's team meeting. Hollow: absent all "
-                        "week. Dotted: vacant post. Lines: working ties, thicker = stronger.")
+        solara.Text("Colour: practice (blue conventional, red peer). Size: standing in the "
+                    "team. Black outline: at this week's team meeting. Hollow: absent all "
+                    "week. Dotted: vacant post. Lines: working ties, thicker = stronger.")
 
 
 @solara.component
@@ -459,7 +466,7 @@ def Page():
         with solara.Details("What the levers mean"):
             for name, note in LEVER_NOTES.items():
                 with solara.Div(classes=["panel-note"]):
-                    solara.Markdown(f"**{LEVERS[name].label}**: {note}")
+                    _note(f"{LEVERS[name].label}:", note)
     SolaraViz(model, components=[], model_params=session.model_params, play_interval=50,
               name="Peer Workers joining mental health teams")
     with solara.Column() if projector else solara.Columns([2, 1]):  # projector: one above the other
