@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -19,13 +20,39 @@ def small_run(tmp_path_factory):
     return code, workdir / "small" / "report"
 
 
-def test_every_comparison_passes_at_small_size(small_run):
+COMMITTED = Path(__file__).resolve().parents[1] / "experiments" / "patterns" / "results"
+
+
+def _results(folder: Path) -> pd.DataFrame:
+    return pd.read_csv(folder / "results.csv", dtype={"id": str})
+
+
+def test_small_run_agrees_with_the_committed_full_size_report(small_run):
+    """Every comparison that passes in the committed full-size report keeps its predicted sign
+    and size at small size; the exit code says whether every comparison passed."""
     code, report = small_run
-    results = pd.read_csv(report / "results.csv", dtype={"id": str})
-    failed = results.loc[~results["passes"], ["id", "estimate", "ci_low", "ci_high"]]
-    assert failed.empty, failed.to_string()
-    assert code == 0
-    assert set(results["id"]) == {c.id for c in load_spec().comparisons}
+    results, committed = _results(report), _results(COMMITTED)
+    ids = {c.id for c in load_spec().comparisons}
+    assert set(results["id"]) == ids
+    assert set(committed["id"]) == ids, "the committed report is stale: rerun make patterns"
+    passing = set(committed.loc[committed["passes"], "id"])
+    lost = results.loc[results["id"].isin(passing) & ~results["holds"],
+                       ["id", "estimate", "ci_low", "ci_high"]]
+    assert lost.empty, lost.to_string()
+    assert code == (0 if results["passes"].all() else 1)
+
+
+def test_robustness_stage_samples_full_ranges_and_every_form(tmp_path):
+    """The smoke size runs the whole pipeline: the robustness design and its shares."""
+    assert main(["--size", "smoke", "--backend", "serial", "--workdir", str(tmp_path)]) in (0, 1)
+    points = pd.read_csv(tmp_path / "smoke" / "patterns_robustness_design.csv")
+    spec = load_spec()
+    assert len(points) == spec.sizes["smoke"].robustness_samples
+    assert {f.name for f in spec.robustness.forms} <= set(points.columns)
+    shares = pd.read_csv(tmp_path / "smoke" / "report" / "robustness.csv", dtype={"id": str})
+    assert set(shares["id"]) == {c.id for c in spec.comparisons}
+    assert (shares["samples"] == len(points)).all()
+    assert shares["share_holding"].between(0, 1).all()
 
 
 def test_report_has_a_section_and_figure_per_comparison(small_run):
@@ -52,13 +79,27 @@ def test_difference_fails_when_the_effect_has_the_wrong_sign():
     assert evaluate.verdict(c, result) == (False, False)
 
 
-def test_equivalence_needs_the_whole_ci_inside_the_margin():
+def _equivalence_case(differences: list[float]) -> tuple[Comparison, dict[str, float]]:
+    """A comparison of y - z within +/-0.05, and its estimate from per-replicate differences."""
     c = Comparison(id="x", title="t", claim="c", source="s", statistic="equivalence",
                    scenario="a", outcome="y", second_outcome="z", weeks=(0, 1), margin=0.05)
-    near = {"estimate": 0.01, "ci_low": -0.02, "ci_high": 0.04, "hedges_g": 0.0, "n": 5}
-    wide = {**near, "ci_high": 0.09}
-    assert evaluate.verdict(c, near) == (True, True)
-    assert evaluate.verdict(c, wide) == (False, True)
+    weekly = pd.DataFrame({"scenario": "a", "sample": -1, "replicate": range(len(differences)),
+                           "week": 0, "y": differences, "z": 0.0})
+    return c, evaluate.estimate(c, pd.DataFrame(), weekly)
+
+
+def test_equivalence_holds_by_tost_when_differences_sit_well_inside_the_margin():
+    c, result = _equivalence_case([0.01, -0.01, 0.02, 0.0, 0.005, -0.005, 0.01, 0.0])
+    assert result["tost_p"] < evaluate.TOST_ALPHA
+    assert evaluate.verdict(c, result) == (True, True)
+
+
+def test_equivalence_fails_by_tost_when_the_mean_is_near_the_margin_or_noisy():
+    c, near_edge = _equivalence_case([0.02, 0.07, 0.045, 0.01, 0.06, 0.05])
+    assert near_edge["tost_p"] >= evaluate.TOST_ALPHA
+    assert evaluate.verdict(c, near_edge) == (False, True)  # inside on average, not shown
+    c, outside = _equivalence_case([0.11, 0.12, 0.10, 0.13])
+    assert evaluate.verdict(c, outside) == (False, False)
 
 
 def test_odds_ratio_of_leaving_compares_drifted_with_anchored_pws():

@@ -14,12 +14,13 @@ import sys
 import time
 from pathlib import Path
 
-from experiments.patterns import attribution, evaluate, multiverse, report
+from experiments.patterns import attribution, evaluate, multiverse, report, robustness
 from experiments.patterns.run import FOLDERS, METRICS, ROOT_SEED, read, run, sweep_minutes
 from experiments.patterns.spec import PatternSpec, load_spec
 from sim.params import ConfigError
 
 HERE = Path(__file__).resolve().parent
+ODD = HERE.parents[1] / "docs" / "ODD.md"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also run the multiverse stage (rival rule forms)")
     parser.add_argument("--multiverse-only", action="store_true",
                         help="run only the multiverse stage")
+    parser.add_argument("--ranges", action="store_true",
+                        help="only rewrite the robustness-range table of docs/ODD.md (8.2)")
     args = parser.parse_args(argv)
     try:
         spec = load_spec()
@@ -48,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if args.ranges:
+        ODD.write_text(robustness.odd_with_ranges(ODD.read_text(), spec.robustness))
+        print(f"robustness ranges: {ODD} section 8.2 ({len(spec.robustness.ranges)} "
+              f"parameters, {len(spec.robustness.forms)} rule forms)")
+        return 0
     size = spec.sizes[args.size]
     workdir = args.workdir / args.size
     out = args.out or (HERE / "results" if args.size == "full" else workdir / "report")

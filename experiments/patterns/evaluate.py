@@ -10,8 +10,10 @@ Replicate r has the same seed in every scenario (common random numbers), so diff
 between scenarios are taken per replicate and their CI is a paired t interval; effect sizes
 (Hedges' g) use the run-level spread of both scenarios (``sim.analysis.summaries.contrast``).
 A comparison *passes* when its 95% CI lies on the predicted side of zero (or of the threshold)
-and, where the evidence gives a size, the estimate lies within it. Over robustness samples a
-comparison *holds* when the estimate has the predicted sign and size.
+and, where the evidence gives a size, the estimate lies within it; an equivalence comparison
+passes when the two one-sided tests (TOST, Schuirmann 1987) both reject at ``TOST_ALPHA``
+against +/- its margin (equivalently: the 90% CI lies inside the margin). Over robustness
+samples a comparison *holds* when the estimate has the predicted sign and size.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from experiments.patterns.spec import Comparison
 from sim.analysis.summaries import CONFIDENCE, contrast
 
 BOOTSTRAP_DRAWS = 2000
+TOST_ALPHA = 0.05  # each one-sided test of the equivalence comparisons
 
 
 def window_mean(weekly: pd.DataFrame, outcome: str, weeks: tuple[int, int]) -> pd.Series:
@@ -46,6 +49,18 @@ def _t_interval(values: np.ndarray) -> tuple[float, float, float]:
     half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * float(np.std(values, ddof=1)) / \
         math.sqrt(n)
     return mean, mean - half, mean + half
+
+
+def tost_p(diff: np.ndarray, margin: float) -> float:
+    """The TOST p-value of paired differences against the equivalence margin +/- ``margin``:
+    the larger of the one-sided p-values for H0 mean <= -margin and H0 mean >= +margin."""
+    if len(diff) < 2:
+        return math.nan
+    if np.std(diff) == 0:  # a constant difference: certain, inside or outside the margin
+        return 0.0 if abs(float(diff[0])) < margin else 1.0
+    above = stats.ttest_1samp(diff, -margin, alternative="greater").pvalue
+    below = stats.ttest_1samp(diff, margin, alternative="less").pvalue
+    return float(max(above, below))
 
 
 def _paired(x: pd.Series, y: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -75,8 +90,11 @@ def estimate(c: Comparison, runs: pd.DataFrame, weekly: pd.DataFrame) -> dict[st
             diff, x, y = _paired(first, second)
             g = contrast(x, y)["hedges_g"]
         value, low, high = _t_interval(diff)
-        return {"estimate": value, "ci_low": low, "ci_high": high, "hedges_g": g,
-                "n": len(diff)}
+        result = {"estimate": value, "ci_low": low, "ci_high": high, "hedges_g": g,
+                  "n": len(diff)}
+        if c.statistic == "equivalence":
+            result["tost_p"] = tost_p(diff, c.margin)
+        return result
     by_run = runs.set_index(["scenario", "sample", "replicate"])
     if c.statistic == "smd":
         return _smd(by_run, c)
@@ -155,8 +173,7 @@ def verdict(c: Comparison, result: dict[str, float]) -> tuple[bool, bool]:
     if any(math.isnan(v) for v in (value, low, high)):
         return False, False
     if c.statistic == "equivalence":
-        inside = -c.margin <= low and high <= c.margin
-        return inside, abs(value) <= c.margin
+        return _equivalent(result), abs(value) <= c.margin
     if c.statistic == "ratio":  # small or null: the estimate within the size, CI reaching it
         return _in_size(c, value), _in_size(c, value)
     if c.statistic == "odds_ratio":
@@ -166,6 +183,11 @@ def verdict(c: Comparison, result: dict[str, float]) -> tuple[bool, bool]:
     return side and _in_size(c, value), sign * value > 0 and _in_size(c, value)
 
 
+def _equivalent(result: dict[str, float]) -> bool:
+    p = result.get("tost_p", math.nan)
+    return not math.isnan(p) and p < TOST_ALPHA
+
+
 def established(c: Comparison, result: dict[str, float]) -> bool:
     """Whether the effect is established, ignoring any size: the 95% CI on the predicted side
     (equivalence: the TOST passes; a small-or-null ratio: the estimate within its range)."""
@@ -173,7 +195,7 @@ def established(c: Comparison, result: dict[str, float]) -> bool:
     if any(math.isnan(v) for v in (value, low, high)):
         return False
     if c.statistic == "equivalence":
-        return -c.margin <= low and high <= c.margin
+        return _equivalent(result)
     if c.statistic == "ratio":
         return _in_size(c, value)
     if c.statistic == "odds_ratio":

@@ -49,7 +49,7 @@ def _measure(c: Comparison) -> str:
     if c.size:
         expected += f"{', ' if expected else ''}within [{c.size[0]}, {c.size[1]}]"
     if c.statistic == "equivalence":
-        expected = f"95% CI within +/-{c.margin}"
+        expected = f"equivalent within +/-{c.margin} (TOST at 5%: the 90% CI inside)"
     return f"{measure}; expected {expected}"
 
 
@@ -74,6 +74,7 @@ def table(spec: PatternSpec, results: pd.DataFrame, shares: pd.DataFrame | None,
             "estimate": _fmt(r["estimate"]),
             "95% CI": f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]",
             "Hedges g": _fmt(r["hedges_g"]), "n": int(r["n"]),
+            "TOST p": _fmt(r["tost_p"]) if c.statistic == "equivalence" else "",
             "result": "pass" if r["passes"] else "FAIL",
             "role": c.role,
             "class": "not run" if cls is None else cls.loc[c.id, "class"],
@@ -203,10 +204,11 @@ def write(out: Path, spec: PatternSpec, results: pd.DataFrame, shares: pd.DataFr
                                                  for k in attribution.CLASSES) + "."
     sections = {c.id: _knockout_section(knockouts[knockouts["id"] == c.id], classes, c.id)
                 if knockouts is not None else "" for c in spec.comparisons}
-    write_text(out / "report.md", _markdown(spec, summary, figures, headline, run_note, out,
-                                            sections, ko_figures))
-    return write_text(out / "report.html", _html(spec, summary, figures, headline, run_note,
-                                                 sections, ko_figures))
+    text = intro(spec, shares)
+    write_text(out / "report.md", _markdown(summary, figures, headline, run_note, out,
+                                            sections, ko_figures, text))
+    return write_text(out / "report.html", _html(summary, figures, headline, run_note,
+                                                 sections, ko_figures, text))
 
 
 CLASS_MEANING = {
@@ -271,22 +273,34 @@ def insert_section(out: Path, key: str, section: str) -> Path:
 INTRO = ("Each comparison of the domain brief (section 4) is run as two contrasting scenarios "
          "(or one scenario against a threshold) over replicated runs with common random "
          "numbers. A comparison passes when the 95% CI of its statistic lies on the side the "
-         "claim predicts and, where the evidence gives a size, the estimate lies within it. "
-         "Robustness: the share of Latin-hypercube samples of the assumption parameters "
-         "(each within +/-{spread:.0%} of its default) in which the estimate has the predicted "
-         "sign and size (share holding), and in which it has the predicted sign alone.")
+         "claim predicts and, where the evidence gives a size, the estimate lies within it; an "
+         "equivalence comparison passes when its TOST rejects both one-sided nulls at 5% (the "
+         "90% CI inside the margin). Role: a comparison whose pattern was used to set a value "
+         "or a rule (ODD 8.1) is a calibration target, not validation. Robustness: the share of "
+         "{samples} samples (a Latin hypercube over all {n_ranges} assumption and calibrated "
+         "parameters, each over its full range with sign-setting values included, and the "
+         "{n_forms} rival rule forms in equal shares; ODD 8.2) in which the estimate has the "
+         "predicted sign and size (share holding), and in which it has the predicted sign "
+         "alone. A share below 80% is reported as it is.")
 
 
-COLUMNS = ["id", "comparison", "scenarios", "estimate", "95% CI", "Hedges g", "result", "role",
+def intro(spec: PatternSpec, shares: pd.DataFrame | None) -> str:
+    samples = int(shares["samples"].max()) if shares is not None and len(shares) else 0
+    return INTRO.format(samples=samples or "the", n_ranges=len(spec.robustness.ranges),
+                        n_forms=len(spec.robustness.forms))
+
+
+COLUMNS = ["id", "comparison", "scenarios", "estimate", "95% CI", "TOST p", "Hedges g", "result",
+           "role",
            "class", "counts as", "robustness: share holding", "robustness: predicted sign"]
 
 
-def _markdown(spec: PatternSpec, summary: pd.DataFrame, figures: dict[str, Path],
-              headline: str, run_note: str, out: Path, sections: dict[str, str],
-              ko_figures: dict[str, Path]) -> str:
+def _markdown(summary: pd.DataFrame, figures: dict[str, Path], headline: str, run_note: str,
+              out: Path, sections: dict[str, str], ko_figures: dict[str, Path],
+              intro_text: str) -> str:
     cols = COLUMNS
     lines = ["# Pattern-oriented validation", "", headline, "", run_note, "",
-             INTRO.format(spread=spec.robustness_spread), "",
+             intro_text, "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(str(row[c]) for c in cols) + " |"
               for row in summary.to_dict("records")]
@@ -305,9 +319,8 @@ def _markdown(spec: PatternSpec, summary: pd.DataFrame, figures: dict[str, Path]
     return "\n".join(lines) + "\n"
 
 
-def _html(spec: PatternSpec, summary: pd.DataFrame, figures: dict[str, Path],
-          headline: str, run_note: str, ko_sections: dict[str, str],
-          ko_figures: dict[str, Path]) -> str:
+def _html(summary: pd.DataFrame, figures: dict[str, Path], headline: str, run_note: str,
+          ko_sections: dict[str, str], ko_figures: dict[str, Path], intro_text: str) -> str:
     """A self-contained page: figures embedded as data URIs."""
     esc = html.escape
     cols = COLUMNS
@@ -335,5 +348,5 @@ def _html(spec: PatternSpec, summary: pd.DataFrame, figures: dict[str, Path],
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Pattern-oriented "
             f"validation</title><style>{style}</style></head><body><h1>Pattern-oriented "
             f"validation</h1><p>{esc(headline)}</p><p>{esc(run_note)}</p><p>"
-            f"{esc(INTRO.format(spread=spec.robustness_spread))}</p><table><tr>{head}</tr>"
+            f"{esc(intro_text)}</p><table><tr>{head}</tr>"
             f"{body}</table>{''.join(sections)}</body></html>\n")

@@ -1,13 +1,13 @@
 """Running the pattern experiment's sweeps with the experiment engine, and reading them back.
 
 Two sweeps: every scenario at the defaults (``defaults/``), and every scenario at each point of
-a Latin hypercube over the assumption parameters (``robustness/``). Both are ordinary engine
+the robustness design (``robustness.py``: every assumption over its full range, every rule form;
+``robustness/``). Both are ordinary engine
 outputs: streamed Parquet, a manifest, resumable by running the command again.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import datetime
 from pathlib import Path
@@ -15,12 +15,10 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from experiments.patterns import robustness as robustness_design
 from experiments.patterns.spec import PatternSpec, Size
 from sim.analysis.tables import iter_timeseries, load_runs
-from sim.config import load_config
-from sim.params import describe_allowed
 from sim.sweep.engine import SweepOutcome, load_sweep_config, run_sweep
-from sim.sweep.plan import get_path
 
 #: Outcomes recorded in the time-series table: what the comparisons and figures read.
 METRICS = ["expectation_gap", "status_gap", "pw_integration", "distinctiveness",
@@ -28,26 +26,6 @@ METRICS = ["expectation_gap", "status_gap", "pw_integration", "distinctiveness",
            "pw_valued_by_users", "pw_valued_by_staff", "pw_strain", "staff_strain",
            "user_recovery", "user_admissions"]
 ROOT_SEED = 20131188  # Gillard et al. 2013, BMC Health Services Research 13:188
-
-
-def parameter_ranges(spec: PatternSpec) -> list[dict[str, object]]:
-    """Each robustness parameter's range: its default +/- spread, within its allowed range."""
-    defaults = load_config([])
-    factors = []
-    for name in spec.robustness_parameters:
-        default = float(get_path(defaults, name))
-        low, high = default * (1 - spec.robustness_spread), default * (1 + spec.robustness_spread)
-        group, _, key = name.rpartition(".")
-        meta = next(f.metadata for f in dataclasses.fields(get_path(defaults, group))
-                    if f.name == key)
-        if meta.get("lo") is not None:
-            low = max(low, meta["lo"])
-        if meta.get("hi") is not None:
-            high = min(high, meta["hi"])
-        if not low < high:
-            raise ValueError(f"{name}: empty range around {default} ({describe_allowed(meta)})")
-        factors.append({"name": name, "range": [low, high]})
-    return factors
 
 
 FOLDERS = {"defaults": "patterns", "robustness": "patterns_robustness"}
@@ -67,9 +45,10 @@ def sweep_config(spec: PatternSpec, size: Size, workdir: Path, stage: str,
         "scenarios": spec.scenarios,
         "replications": replications,
         "root_seed": ROOT_SEED, "metrics": METRICS, "record_interval_weeks": 1,
-        "factors": parameter_ranges(spec) if robustness else [],
-        "design": {"kind": "lhs", "samples": size.robustness_samples} if robustness
-        else {"kind": "factorial"},
+        "factors": [],
+        "design": {"kind": "csv", "csv": str(robustness_design.write_design(
+            spec.robustness, size.robustness_samples, ROOT_SEED,
+            workdir / f"{name}_design.csv"))} if robustness else {"kind": "factorial"},
     }
     with open_dict(cfg):  # scenario labels are new keys of a typed dict
         cfg.experiment = OmegaConf.merge(cfg.experiment, experiment)

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from experiments.patterns.robustness import RobustnessSpec, load_robustness
 from sim.params import ConfigError
 
 SPEC_PATH = Path(__file__).with_name("patterns.yaml")
@@ -65,8 +66,7 @@ class Knockout:
 class PatternSpec:
     scenarios: dict[str, list[str]]
     comparisons: list[Comparison]
-    robustness_spread: float
-    robustness_parameters: list[str]
+    robustness: RobustnessSpec
     sizes: dict[str, Size] = field(default_factory=dict)
     knockouts: list[Knockout] = field(default_factory=list)
 
@@ -87,9 +87,7 @@ def load_spec(path: Path = SPEC_PATH) -> PatternSpec:
             raise ConfigError(f"comparisons[{i}]", entry, str(err)) from None
         check(comparison, i, scenarios)
         comparisons.append(comparison)
-    robustness = raw.get("robustness", {})
-    return PatternSpec(scenarios, comparisons, float(robustness.get("spread", 0.25)),
-                       list(robustness.get("parameters", [])),
+    return PatternSpec(scenarios, comparisons, load_robustness(raw.get("robustness") or {}),
                        {name: Size(**size) for name, size in raw.get("sizes", {}).items()},
                        _knockouts(raw.get("attribution", {})))
 
