@@ -196,8 +196,7 @@ def write(out: Path, spec: PatternSpec, results: pd.DataFrame, shares: pd.DataFr
     figures = {c.id: figure(c, *at_defaults, out / "figures" / f"comparison_{c.id}.png")
                for c in spec.comparisons}
     summary = table(spec, results, shares, classes)
-    n_pass = int(results["passes"].sum())
-    headline = f"{n_pass} of {len(results)} comparisons pass at the default parameters."
+    headline = _headline(spec, results)
     if classes is not None:
         counts = classes["class"].value_counts()
         headline += " Attribution: " + ", ".join(f"{int(counts.get(k, 0))} {k}"
@@ -209,6 +208,19 @@ def write(out: Path, spec: PatternSpec, results: pd.DataFrame, shares: pd.DataFr
                                             sections, ko_figures, text))
     return write_text(out / "report.html", _html(summary, figures, headline, run_note,
                                                  sections, ko_figures, text))
+
+
+def _headline(spec: PatternSpec, results: pd.DataFrame) -> str:
+    """Passes at the defaults, validation apart from calibration targets (ODD 8.1)."""
+    passes = results.set_index("id")["passes"]
+    n_pass = int(passes.sum())
+    parts = [f"{n_pass} of {len(results)} comparisons pass at the default parameters"]
+    for role, label in (("validation", "validation comparisons"),
+                        ("calibration", "calibration targets (fitted, ODD 8.1)")):
+        ids = [c.id for c in spec.comparisons if c.role == role]
+        if ids:
+            parts.append(f"{int(passes[ids].sum())} of {len(ids)} {label}")
+    return parts[0] + " (" + "; ".join(parts[1:]) + ")."
 
 
 CLASS_MEANING = {
