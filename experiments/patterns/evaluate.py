@@ -22,10 +22,10 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from experiments.patterns.spec import Comparison
-from sim.analysis.summaries import CONFIDENCE, contrast
+from sim.analysis.stats import mean_interval, tost
+from sim.analysis.summaries import contrast
 
 BOOTSTRAP_DRAWS = 2000
 TOST_ALPHA = 0.05  # each one-sided test of the equivalence comparisons
@@ -42,25 +42,13 @@ def _runs_of(values: pd.Series, scenario: str) -> pd.Series:
 
 
 def _t_interval(values: np.ndarray) -> tuple[float, float, float]:
-    n = len(values)
-    mean = float(np.mean(values)) if n else math.nan
-    if n < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * float(np.std(values, ddof=1)) / \
-        math.sqrt(n)
-    return mean, mean - half, mean + half
+    interval = mean_interval(values)
+    return interval.estimate, interval.low, interval.high
 
 
 def tost_p(diff: np.ndarray, margin: float) -> float:
-    """The TOST p-value of paired differences against the equivalence margin +/- ``margin``:
-    the larger of the one-sided p-values for H0 mean <= -margin and H0 mean >= +margin."""
-    if len(diff) < 2:
-        return math.nan
-    if np.std(diff) == 0:  # a constant difference: certain, inside or outside the margin
-        return 0.0 if abs(float(diff[0])) < margin else 1.0
-    above = stats.ttest_1samp(diff, -margin, alternative="greater").pvalue
-    below = stats.ttest_1samp(diff, margin, alternative="less").pvalue
-    return float(max(above, below))
+    """The TOST p-value of paired differences against +/- ``margin`` (``sim.analysis.stats``)."""
+    return float(tost(mean_interval(diff), margin, TOST_ALPHA)["tost_p"])
 
 
 def _paired(x: pd.Series, y: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -38,7 +38,8 @@ def trajectories(weekly: pd.DataFrame, outcomes: list[str], path: Path) -> Path:
 
 
 def forest(contrast_table: pd.DataFrame, path: Path) -> Path:
-    """Hedges' g of each scenario against the reference, with 95% CIs, one panel per outcome."""
+    """The difference of each scenario from the reference (outcome units), with 95% CIs (paired
+    over shared seeds where the runs share them), one panel per outcome."""
     outcomes = list(dict.fromkeys(contrast_table["outcome"]))
     scenarios = list(dict.fromkeys(contrast_table["scenario"]))
     fig, axes = plt.subplots(1, len(outcomes), figsize=(3.6 * len(outcomes),
@@ -48,17 +49,19 @@ def forest(contrast_table: pd.DataFrame, path: Path) -> Path:
         data = contrast_table[contrast_table["outcome"] == outcome].set_index("scenario")
         data = data.reindex(scenarios)
         y = range(len(scenarios))
-        ax.errorbar(data["hedges_g"], y, fmt="o", color="black", capsize=3,
-                    xerr=[data["hedges_g"] - data["hedges_g_ci_low"],
-                          data["hedges_g_ci_high"] - data["hedges_g"]])
+        ax.errorbar(data["difference"], y, fmt="o", color="black", capsize=3,
+                    xerr=[data["difference"] - data["difference_ci_low"],
+                          data["difference_ci_high"] - data["difference"]])
         ax.axvline(0.0, color="grey", linestyle="--", linewidth=1)
         ax.set_title(outcome, fontsize=9)
-        ax.set_xlabel("Hedges' g (95% CI)")
+        ax.set_xlabel("difference, end of run (95% CI)")
         ax.grid(axis="x", alpha=0.3)
     axes.flat[0].set_yticks(range(len(scenarios)), scenarios, fontsize=8)
     axes.flat[0].invert_yaxis()
     reference = contrast_table["reference"].iloc[0]
-    fig.suptitle(f"end-of-run contrasts against: {reference}", fontsize=10)
+    method = contrast_table["method"].iloc[0] if "method" in contrast_table else ""
+    fig.suptitle(f"end-of-run differences from: {reference}" + (f" ({method})" if method
+                                                                 else ""), fontsize=10)
     fig.tight_layout()
     return save(fig, path)
 

@@ -3,14 +3,19 @@
 Writes ``analysis/`` inside the experiment's output folder::
 
     weekly_summary.parquet   scenario x week x outcome: n, mean, sd, 95% CI
-    contrasts.csv            each scenario vs the reference: difference, Cohen's d, Hedges' g
-    replication_check.csv    95% CI half-width of each end-of-run mean vs the target
+    contrasts.csv            each scenario vs the reference: difference (paired over shared
+                             seeds), in SDs between teams, and the method used
+    replication_check.csv    95% CI half-width of each end-of-run mean vs the target (pooled
+                             within points for a sampled design)
     trajectories.png         outcome trajectories with CI bands (up to MAX_PLOTTED scenarios)
-    contrasts.png            forest plot of Hedges' g
+    contrasts.png            forest plot of the differences with their 95% CIs
+
+Statistics come from the shared layer ``sim.analysis.stats``; each table has a ``method``.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +25,7 @@ from sim.analysis import plots
 from sim.analysis.summaries import contrasts, replication_adequacy, weekly_summary
 from sim.analysis.tables import iter_timeseries, load_points, load_runs, metric_columns
 from sim.output import write_parquet, write_text
+from sim.sweep.plan import SAMPLED_DESIGNS
 
 #: Trajectory plots get unreadable beyond this many scenarios (e.g. a large LHS design).
 MAX_PLOTTED = 12
@@ -46,9 +52,14 @@ def write_report(folder: Path, outcomes: list[str] | None = None, reference: str
     columns = ["scenario", "run_id", "week", *outcomes]
     weekly = weekly_summary(iter_timeseries(folder, columns), outcomes)
     write_parquet(out / "weekly_summary.parquet", weekly)
-    check = replication_adequacy(runs, outcomes, ci_half_width)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    sampled = manifest.get("design") in SAMPLED_DESIGNS
+    check = replication_adequacy(runs, outcomes, ci_half_width, sampled=sampled)
     write_text(out / "replication_check.csv", check.to_csv(index=False))
-    table = contrasts(runs, outcomes, reference) if len(scenarios) > 1 else pd.DataFrame()
+    table = contrasts(runs, outcomes, reference,
+                      paired=bool(manifest.get("common_random_numbers", False)),
+                      team_sd=team_sd(folder, outcomes, reference)) \
+        if len(scenarios) > 1 else pd.DataFrame()
     if not table.empty:
         write_text(out / "contrasts.csv", table.to_csv(index=False))
     if plots_wanted and len(scenarios) <= MAX_PLOTTED:
@@ -58,6 +69,20 @@ def write_report(folder: Path, outcomes: list[str] | None = None, reference: str
     return Report(out, bool(check["adequate"].all()), adequacy_verdict(check))
 
 
+def team_sd(folder: Path, outcomes: list[str], scenario: str) -> dict[str, float]:
+    """Per outcome: the SD between teams in the last recorded week of ``scenario``'s runs
+    (the variance across teams within each run, averaged over runs)."""
+    frames = [part[part["scenario"] == scenario] for part in
+              iter_timeseries(folder, ["scenario", "run_id", "week", "team", *outcomes])]
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if table.empty or "team" not in table:
+        return {}
+    last = table[table["week"] == table["week"].max()]
+    variance = last.groupby("run_id")[outcomes].var(ddof=1).mean()
+    return {outcome: float(variance[outcome]) ** 0.5 for outcome in outcomes
+            if pd.notna(variance[outcome])}
+
+
 def adequacy_verdict(check: pd.DataFrame) -> str:
     target = check["target_half_width"].iloc[0]
     short = check[~check["adequate"]]
@@ -65,6 +90,8 @@ def adequacy_verdict(check: pd.DataFrame) -> str:
         return (f"replications adequate: every end-of-run 95% CI is within +/-{target:g} "
                 f"(widest {check['ci_half_width'].max():.3g})")
     worst = short.sort_values("replications_needed").iloc[-1]
-    return (f"replications NOT adequate for {len(short)} of {len(check)} scenario-outcome "
-            f"pairs (target +/-{target:g}); {worst['outcome']} in '{worst['scenario']}' needs "
-            f"about {worst['replications_needed']:.0f} replications")
+    pooled = (check["scenario"] == "all points").all()
+    what = "outcomes (variance within points pooled)" if pooled else "scenario-outcome pairs"
+    return (f"replications NOT adequate for {len(short)} of {len(check)} {what} (target "
+            f"+/-{target:g}); {worst['outcome']} in '{worst['scenario']}' needs about "
+            f"{worst['replications_needed']:.0f} replications")

@@ -4,7 +4,9 @@ The unit of replication is a run. Per run and week, team outcomes are first aver
 teams (the organisation mean; teams without a PW are skipped for PW outcomes); the weekly
 summary then takes the mean and a t-based 95% CI across a scenario's runs. End-of-run contrasts
 use the run table's ``<outcome>_final`` (or ``_mean``) columns: the difference in means with a
-Welch CI, Cohen's d (pooled SD) and Hedges' g with its approximate 95% CI (Hedges & Olkin 1985).
+paired interval when scenarios share seeds (``sim.analysis.stats``; Welch otherwise), the
+difference in units of the SD between teams, and, for reference, Cohen's d and Hedges' g from the
+run-level spread (which describes runs, not teams or people).
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from sim.analysis.stats import (
+    Interval,
+    clustered_interval,
+    paired_interval,
+    pooled_replication_check,
+    standardised,
+)
 
 CONFIDENCE = 0.95
 
@@ -56,8 +66,18 @@ def weekly_summary(parts: Iterable[pd.DataFrame], outcomes: list[str]) -> pd.Dat
 
 
 def contrasts(runs: pd.DataFrame, outcomes: list[str], reference: str,
-              statistic: str = "final") -> pd.DataFrame:
-    """Each scenario against ``reference`` on the end-of-run outcomes, with effect sizes."""
+              statistic: str = "final", paired: bool = True,
+              team_sd: dict[str, float] | None = None) -> pd.DataFrame:
+    """Each scenario against ``reference`` on the end-of-run outcomes.
+
+    With common random numbers (``paired``) replicate r of every scenario shares its seed, so
+    the difference is taken per replicate (matched on ``design_point`` too, when a scenario
+    spans several points) and its interval is a paired t interval (``sim.analysis.stats``),
+    clustered by design point when there are several. The difference is also put in units of
+    the SD between teams (``team_sd``: per outcome, from the reference scenario), a spread that
+    describes teams, not runs.
+    """
+    keys = [k for k in ("design_point", "replicate") if k in runs.columns]
     rows = []
     base = runs[runs["scenario"] == reference]
     for scenario, group in runs.groupby("scenario", sort=False):
@@ -65,10 +85,36 @@ def contrasts(runs: pd.DataFrame, outcomes: list[str], reference: str,
             continue
         for outcome in outcomes:
             column = f"{outcome}_{statistic}"
-            rows.append({"scenario": scenario, "reference": reference, "outcome": outcome,
-                         **contrast(group[column].dropna().to_numpy(),
-                                    base[column].dropna().to_numpy())})
+            x, y = group[column].dropna().to_numpy(), base[column].dropna().to_numpy()
+            row = {"scenario": scenario, "reference": reference, "outcome": outcome,
+                   **contrast(x, y)}
+            if paired and "replicate" in keys:
+                x_by, y_by = group.set_index(keys)[column], base.set_index(keys)[column]
+                interval = _paired_or_clustered(x_by, y_by, keys)
+                row.update({"difference": interval.estimate,
+                            "difference_ci_low": interval.low,
+                            "difference_ci_high": interval.high, "n_pairs": interval.n})
+                method = interval.method
+            else:
+                method = "Welch t interval (no shared seeds)"
+            sd = (team_sd or {}).get(outcome, math.nan)
+            row.update(standardised(row["difference"], sd, "SD between teams in the "
+                                    f"reference scenario ({reference})"))
+            row["method"] = method
+            rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _paired_or_clustered(x: pd.Series, y: pd.Series, keys: list[str]) -> Interval:
+    """Paired differences over shared seeds; clustered by design point if there are several."""
+    if "design_point" in keys and x.index.get_level_values("design_point").nunique() > 1:
+        joined = pd.concat({"x": x, "y": y}, axis=1).dropna()
+        diff = joined["x"] - joined["y"]
+        return clustered_interval(diff.to_numpy(), diff.index.get_level_values("design_point"),
+                                  unit="design points")
+    if len(keys) > 1:
+        x, y = x.droplevel("design_point"), y.droplevel("design_point")
+    return paired_interval(x, y)
 
 
 def contrast(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -98,9 +144,21 @@ def contrast(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
 
 
 def replication_adequacy(runs: pd.DataFrame, outcomes: list[str], target_half_width: float,
-                         statistic: str = "final") -> pd.DataFrame:
+                         statistic: str = "final", sampled: bool = False) -> pd.DataFrame:
     """Whether each scenario's replications give a 95% CI of the end-of-run mean no wider than
-    +/- ``target_half_width``, and about how many replications would."""
+    +/- ``target_half_width``, and about how many replications would.
+
+    For a sampled design (``sampled``: LHS, Sobol, Morris) the points are not scenarios to be
+    pinned down one by one: one row per outcome pools the variance within points over all of
+    them (``sim.analysis.stats.pooled_replication_check``)."""
+    if sampled:
+        return pd.DataFrame([{"scenario": "all points", "outcome": outcome, "n": check[
+            "replications"], "sd": check["pooled_sd"], "ci_half_width": check["ci_half_width"],
+            "target_half_width": target_half_width, "adequate": check["adequate"],
+            "replications_needed": check["replications_needed"], "method": check["method"]}
+            for outcome in outcomes
+            for check in [pooled_replication_check(runs[f"{outcome}_{statistic}"],
+                                                   runs["point_id"], target_half_width)]])
     rows = []
     for scenario, group in runs.groupby("scenario", sort=False):
         for outcome in outcomes:
@@ -111,7 +169,8 @@ def replication_adequacy(runs: pd.DataFrame, outcomes: list[str], target_half_wi
             rows.append({"scenario": scenario, "outcome": outcome, "n": n, "sd": sd,
                          "ci_half_width": half, "target_half_width": target_half_width,
                          "adequate": bool(half <= target_half_width),
-                         "replications_needed": replications_needed(sd, target_half_width)})
+                         "replications_needed": replications_needed(sd, target_half_width),
+                         "method": f"t interval over {n} runs of the scenario"})
     return pd.DataFrame(rows)
 
 
