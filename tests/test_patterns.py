@@ -109,3 +109,13 @@ def test_odds_ratio_of_leaving_compares_drifted_with_anchored_pws():
     expected = (drifted / (1 - drifted)) / (anchored / (1 - anchored))
     assert math.isclose(evaluate.annual_odds_ratio(runs), expected)
     assert evaluate.annual_odds_ratio(runs) > 1
+
+
+def test_small_or_null_ratio_passes_only_when_its_whole_ci_is_inside_the_range():
+    c = Comparison(id="x", title="t", claim="c", source="s", statistic="ratio", scenario="a",
+                   reference="b", outcome="y", direction="less", size=(-0.25, 0.05))
+    shown = {"estimate": -0.03, "ci_low": -0.05, "ci_high": -0.01, "hedges_g": math.nan, "n": 9}
+    unsure = {**shown, "ci_high": 0.09}  # a 9% rise cannot be ruled out
+    assert evaluate.verdict(c, shown) == (True, True)
+    assert evaluate.verdict(c, unsure) == (False, True)
+    assert not evaluate.established(c, unsure)

@@ -142,6 +142,10 @@ def _in_size(c: Comparison, value: float) -> bool:
     return c.size is None or c.size[0] <= value <= c.size[1]
 
 
+def _ci_in_size(c: Comparison, low: float, high: float) -> bool:
+    return c.size is None or (c.size[0] <= low and high <= c.size[1])
+
+
 def direction_holds(c: Comparison, value: float) -> bool:
     """Whether the estimate has the predicted sign (ignoring any size)."""
     if math.isnan(value):
@@ -162,8 +166,8 @@ def verdict(c: Comparison, result: dict[str, float]) -> tuple[bool, bool]:
         return False, False
     if c.statistic == "equivalence":
         return _equivalent(result), abs(value) <= c.margin
-    if c.statistic == "ratio":  # small or null: the estimate within the size, CI reaching it
-        return _in_size(c, value), _in_size(c, value)
+    if c.statistic == "ratio":  # small or null: shown to be, i.e. the whole 95% CI inside
+        return _ci_in_size(c, low, high), _in_size(c, value)
     if c.statistic == "odds_ratio":
         return low > 1.0 and _in_size(c, value), value > 1.0 and _in_size(c, value)
     sign = 1.0 if c.direction == "greater" else -1.0
@@ -178,14 +182,14 @@ def _equivalent(result: dict[str, float]) -> bool:
 
 def established(c: Comparison, result: dict[str, float]) -> bool:
     """Whether the effect is established, ignoring any size: the 95% CI on the predicted side
-    (equivalence: the TOST passes; a small-or-null ratio: the estimate within its range)."""
+    (equivalence: the TOST passes; a small-or-null ratio: its whole 95% CI within its range)."""
     value, low, high = result["estimate"], result["ci_low"], result["ci_high"]
     if any(math.isnan(v) for v in (value, low, high)):
         return False
     if c.statistic == "equivalence":
         return _equivalent(result)
     if c.statistic == "ratio":
-        return _in_size(c, value)
+        return _ci_in_size(c, low, high)
     if c.statistic == "odds_ratio":
         return low > 1.0
     return low > 0 if c.direction == "greater" else high < 0
