@@ -14,9 +14,9 @@ evaluated under each knock-out and classified:
 
 A knock-out *removes* a comparison when the effect is no longer established: the 95% CI no
 longer lies on the predicted side (for the equivalence test: TOST no longer passes; for the
-small-or-null ratio: its 95% CI no longer lies inside its range). A knock-out under which the statistic
-cannot be computed (e.g. nobody leaves, so there is no odds ratio of leaving) is shown as
-"not measurable" and not counted.
+small-or-null ratio: its 95% CI no longer lies inside its range). A knock-out under which the
+statistic cannot be computed (e.g. nobody leaves, so there is no odds ratio of leaving) is shown
+as "not measurable" and not counted.
 """
 
 from __future__ import annotations
