@@ -82,7 +82,10 @@ def to_params(cfg: DictConfig | dict[str, Any]) -> SimConfig:
 
 
 def _reject_unknown_keys(values: Any, schema: type, prefix: str) -> None:
-    """Hydra's ``+key=value`` can add keys the schema does not have; refuse them by name."""
+    """Hydra's ``+key=value`` can add keys the schema does not have; refuse them by name.
+
+    Booleans too: OmegaConf reads ``2`` or ``"yes"`` into a bool field as true; only true and
+    false are accepted."""
     if not isinstance(values, dict):
         return
     fields = {f.name: f for f in dataclasses.fields(schema)}
@@ -90,6 +93,8 @@ def _reject_unknown_keys(values: Any, schema: type, prefix: str) -> None:
         if key not in fields:
             raise ConfigError(f"{prefix}{key}", value, "keys of " + (prefix.rstrip(".") or
                               "the top level") + ": " + ", ".join(fields))
+        if fields[key].type in (bool, "bool") and not isinstance(value, bool):
+            raise ConfigError(f"{prefix}{key}", value, "true or false")
         if dataclasses.is_dataclass(fields[key].default_factory):
             _reject_unknown_keys(value, fields[key].default_factory, f"{prefix}{key}.")
 
