@@ -101,11 +101,23 @@ def csv_points(design: DesignConfig, factors: list[FactorConfig], base_dir: Path
     path = path if path.is_absolute() else base_dir / path
     if not path.is_file():
         raise ConfigError("experiment.design.csv", design.csv, f"an existing file ({path})")
-    points = pd.read_csv(path)
+    try:
+        points = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        # EmptyDataError and ParserError (a row with more cells than the header) are ValueErrors
+        raise ConfigError("experiment.design.csv", design.csv,
+                          f"a CSV file of points with a header of factor names ({path}: "
+                          f"{str(err).strip().splitlines()[-1]})") from None
     columns = [c for c in points.columns if c != SCENARIO_COLUMN]
     if points.empty or not columns:
         raise ConfigError("experiment.design.csv", design.csv,
                           "a CSV with a header of factor names and at least one row")
+    missing = points[columns].isna()
+    if missing.any().any():
+        row, column = missing.stack().loc[lambda cells: cells].index[0]
+        raise ConfigError("experiment.design.csv", design.csv,
+                          f"a value in every cell; line {row + 2} of {path}, column "
+                          f"{column!r} is empty")
     named = [f.name for f in factors]
     if named and sorted(named) != sorted(columns):
         raise ConfigError("experiment.factors", named,

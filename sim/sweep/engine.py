@@ -31,6 +31,7 @@ from sim.config import CONF_DIR
 from sim.output import git_revision, package_versions, write_parquet, write_text
 from sim.params import ConfigError
 from sim.sweep.backends import JOBQUEUE_CLUSTERS, chunk_results
+from sim.sweep.errors import Terminated
 from sim.sweep.lock import output_lock
 from sim.sweep.plan import Plan, available_experiments, build_plan
 from sim.sweep.progress import Progress
@@ -73,8 +74,17 @@ def load_sweep_config(overrides: list[str]) -> DictConfig:
 def omegaconf_error(err: OmegaConfBaseException) -> ConfigError:
     """Key, value and reason of a schema violation (e.g. ``sweep.workers=two``)."""
     message = str(err).splitlines()[0]
-    value = "(unknown key)" if message.startswith("Key '") else getattr(err, "value", "?")
-    return ConfigError(getattr(err, "full_key", None) or "?", value, message)
+    key = getattr(err, "full_key", None) or "?"
+    if message.startswith("Key '"):
+        node: Any = SweepConfig
+        for part in key.split(".")[:-1]:
+            fields = {f.name: f for f in dataclasses.fields(node)} if dataclasses.is_dataclass(
+                node) else {}
+            node = fields[part].default_factory if part in fields else None
+        if dataclasses.is_dataclass(node):
+            message = "keys: " + ", ".join(f.name for f in dataclasses.fields(node))
+        return ConfigError(key, "(unknown key)", message)
+    return ConfigError(key, getattr(err, "value", "?"), message)
 
 
 def to_sweep_config(cfg: DictConfig) -> SweepConfig:
@@ -105,10 +115,6 @@ def check_settings(config: SweepConfig) -> None:
     if config.cluster.kind != "local" and config.cluster.kind not in JOBQUEUE_CLUSTERS:
         raise ConfigError("cluster.kind", config.cluster.kind,
                           "local or one of " + ", ".join(JOBQUEUE_CLUSTERS))
-
-
-class Terminated(BaseException):
-    """SIGTERM (a batch system's cancel, ``kill``): stop like Ctrl-C, recording the attempt."""
 
 
 def raise_terminated(signum: int, frame: Any) -> None:
