@@ -89,11 +89,26 @@ def omegaconf_error(err: OmegaConfBaseException) -> ConfigError:
 
 def to_sweep_config(cfg: DictConfig) -> SweepConfig:
     try:
+        reject_unknown_keys(OmegaConf.to_container(cfg, resolve=True), SweepConfig, "")
         config = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as err:
         raise omegaconf_error(err) from None
     check_settings(config)
     return config
+
+
+def reject_unknown_keys(values: Any, schema: Any, prefix: str) -> None:
+    """``+experiment.name=value`` adds a key the schema lacks (dropped silently otherwise)."""
+    if not isinstance(values, dict) or not dataclasses.is_dataclass(schema):
+        return
+    fields = {f.name: f for f in dataclasses.fields(schema)}
+    for key, value in values.items():
+        if key == "hydra":
+            continue
+        if key not in fields:
+            raise ConfigError(f"{prefix}{key}", value, "keys of " + (prefix.rstrip(".") or
+                              "the sweep config") + ": " + ", ".join(fields))
+        reject_unknown_keys(value, fields[key].default_factory, f"{prefix}{key}.")
 
 
 def check_settings(config: SweepConfig) -> None:
