@@ -66,7 +66,7 @@ from sim.roster import (
 )
 from sim.sweep.cli import asks_hydra, exit_status, hydra_answers
 from sim.sweep.design import sampled_points
-from sim.sweep.engine import load_sweep_config, omegaconf_error, run_sweep
+from sim.sweep.engine import load_sweep_config, omegaconf_error, reject_unknown_keys, run_sweep
 from sim.sweep.plan import get_path
 from sim.sweep.schema import BACKENDS, PROGRESS_MODES, DesignConfig, FactorConfig
 
@@ -308,6 +308,7 @@ def load_compare_config(overrides: list[str]) -> CompareConfig:
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = compose(config_name="compare", overrides=list(overrides))
+        reject_unknown_keys(OmegaConf.to_container(cfg, resolve=True), CompareConfig, "")
         config: CompareConfig = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as err:
         raise omegaconf_error(err) from None
@@ -331,6 +332,8 @@ def check_settings(config: CompareConfig) -> None:
                 "record_interval_weeks", "workers"):
         if getattr(config, key) < 1:
             raise ConfigError(key, getattr(config, key), "an integer >= 1")
+    if config.root_seed < 0:
+        raise ConfigError("root_seed", config.root_seed, "an integer >= 0")
     if config.backend not in BACKENDS:
         raise ConfigError("backend", config.backend, "one of " + ", ".join(BACKENDS))
     if config.progress not in PROGRESS_MODES:

@@ -18,7 +18,12 @@ from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
+from omegaconf.errors import (
+    ConfigAttributeError,
+    ConfigKeyError,
+    InterpolationResolutionError,
+    OmegaConfBaseException,
+)
 
 from sim.params import ConfigError, describe_allowed, param, validate
 from sim.rules.boundaries import BoundariesParams
@@ -71,7 +76,11 @@ ConfigStore.instance().store(name="sim_schema", node=SimConfig)
 
 def to_params(cfg: DictConfig | dict[str, Any]) -> SimConfig:
     """Turn a composed config into a validated ``SimConfig`` (raises ``ConfigError``)."""
-    container = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    try:
+        container = (OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig)
+                     else cfg)
+    except OmegaConfBaseException as err:
+        raise _config_error(err) from None
     _reject_unknown_keys(container, SimConfig, "")
     try:
         params = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(SimConfig), cfg))
@@ -82,7 +91,10 @@ def to_params(cfg: DictConfig | dict[str, Any]) -> SimConfig:
 
 
 def _reject_unknown_keys(values: Any, schema: type, prefix: str) -> None:
-    """Hydra's ``+key=value`` can add keys the schema does not have; refuse them by name."""
+    """Hydra's ``+key=value`` can add keys the schema does not have; refuse them by name.
+
+    Booleans too: OmegaConf reads ``2`` or ``"yes"`` into a bool field as true; only true and
+    false are accepted."""
     if not isinstance(values, dict):
         return
     fields = {f.name: f for f in dataclasses.fields(schema)}
@@ -90,6 +102,8 @@ def _reject_unknown_keys(values: Any, schema: type, prefix: str) -> None:
         if key not in fields:
             raise ConfigError(f"{prefix}{key}", value, "keys of " + (prefix.rstrip(".") or
                               "the top level") + ": " + ", ".join(fields))
+        if fields[key].type in (bool, "bool") and not isinstance(value, bool):
+            raise ConfigError(f"{prefix}{key}", value, "true or false")
         if dataclasses.is_dataclass(fields[key].default_factory):
             _reject_unknown_keys(value, fields[key].default_factory, f"{prefix}{key}.")
 
@@ -97,6 +111,9 @@ def _reject_unknown_keys(values: Any, schema: type, prefix: str) -> None:
 def _config_error(err: Exception) -> ConfigError:
     """One clear message from an OmegaConf error: key, value and what is allowed."""
     key = getattr(err, "full_key", None) or "?"
+    if isinstance(err, InterpolationResolutionError):
+        return ConfigError(key, "(interpolation)", "a value, or an interpolation that "
+                           f"resolves: {str(err).splitlines()[0]}")
     *parents, name = key.split(".")
     parent: Any = SimConfig()
     for part in parents:
@@ -127,11 +144,32 @@ def _composition_error(err: HydraException, overrides: list[str]) -> ConfigError
     return ConfigError("overrides", overrides, text.splitlines()[0])
 
 
+def check_bool_overrides(overrides: list[str]) -> None:
+    """``key=value`` overrides of a boolean parameter give true or false, nothing else
+    (composing would read ``context.peer_network=2`` as true)."""
+    for override in overrides:
+        key, sep, value = override.lstrip("+~").partition("=")
+        node: Any = SimConfig
+        field_ = None
+        for part in key.split("."):
+            fields = ({f.name: f for f in dataclasses.fields(node)}
+                      if dataclasses.is_dataclass(node) else {})
+            field_ = fields.get(part)
+            if field_ is None:
+                break
+            node = field_.default_factory if dataclasses.is_dataclass(
+                field_.default_factory) else None
+        if (sep and field_ is not None and field_.type in (bool, "bool")
+                and value.strip().lower() not in ("true", "false")):
+            raise ConfigError(key, value, "true or false")
+
+
 def load_config(overrides: list[str] | None = None) -> SimConfig:
     """Compose ``conf/config.yaml`` with Hydra overrides and validate it.
 
     Used by tests, notebooks and the pre-flight check of ``python -m sim.run``.
     """
+    check_bool_overrides(list(overrides or []))
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = compose(config_name="config", overrides=list(overrides or []))

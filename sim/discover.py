@@ -14,6 +14,7 @@ import argparse
 import sys
 
 from sim.analysis.discovery import DiscoveryError, PrimSettings, discover
+from sim.params import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
                             args.max_boxes, args.box_index, args.max_qp)
     try:
         result = discover(args.output_dir, args.goal, settings, args.per_run, args.out)
-    except DiscoveryError as err:
+    except (DiscoveryError, ConfigError) as err:  # ConfigError: a corrupt or duplicated part
         print(f"error: {err}", file=sys.stderr)
         return 2
     for box in result.boxes:

@@ -77,18 +77,29 @@ def _check_scalar(key: str, value: Any, meta: dict[str, Any]) -> None:
 def validate(obj: Any, prefix: str = "") -> None:
     """Check every field of a (nested) params dataclass against its declared range or choices.
 
-    Lists and dict values are checked element by element against the field's range.
+    Lists and dict values are checked element by element against the field's range. A table
+    keyed by profession or sector (a dict) takes only the keys of its default, and a list whose
+    default is not empty (``meetings.meeting_days``) may not be emptied: with no meeting day
+    no one ever meets, a knock-out to ask for explicitly (``schedule.meeting_status=false``),
+    not a silent consequence of an empty list.
     Raises :class:`ConfigError` for the first bad value, with its full dotted key.
     """
     for f in dataclasses.fields(obj):
         key = f"{prefix}{f.name}"
         value = getattr(obj, f.name)
+        default = (f.default_factory() if f.default_factory is not dataclasses.MISSING
+                   else f.default)
         if dataclasses.is_dataclass(value):
             validate(value, key + ".")
         elif isinstance(value, dict):
             for name, item in value.items():
+                if isinstance(default, dict) and default and name not in default:
+                    raise ConfigError(f"{key}.{name}", item,
+                                      f"keys of {key}: " + ", ".join(default))
                 _check_scalar(f"{key}.{name}", item, f.metadata)
         elif isinstance(value, (list, tuple)):
+            if not value and isinstance(default, list) and default:
+                raise ConfigError(key, [], f"at least one value (default {default})")
             for i, item in enumerate(value):
                 _check_scalar(f"{key}[{i}]", item, f.metadata)
         else:

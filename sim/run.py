@@ -18,6 +18,7 @@ week they left), ``summary.csv``, ``dashboard.png``, ``config.yaml``,
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 import time
 from datetime import UTC, datetime
@@ -89,7 +90,18 @@ def hydra_main(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     params = to_params(cfg)
     out_dir = Path(HydraConfig.get().runtime.output_dir)
-    summary = simulate(params, out_dir, OmegaConf.to_yaml(cfg, resolve=True))
+    try:
+        summary = simulate(params, out_dir, OmegaConf.to_yaml(cfg, resolve=True))
+    except KeyboardInterrupt:
+        # a folder without its manifest is half-written: remove it rather than leave it
+        shutil.rmtree(out_dir, ignore_errors=True)
+        print(f"interrupted: nothing saved ({out_dir} removed)", file=sys.stderr)
+        raise SystemExit(130) from None
+    except OSError as err:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        print(f"error: cannot write {err.filename or out_dir}: {err.strerror}; nothing saved",
+              file=sys.stderr)
+        raise SystemExit(2) from None
     if params.output.print_summary:
         print(f"scenario {params.scenario_name}, seed {params.seed}: "
               f"{params.organisation.n_teams} teams x {params.organisation.horizon_weeks} weeks")

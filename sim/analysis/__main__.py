@@ -6,7 +6,9 @@ Writes ``OUTPUT_DIR/analysis/`` (see sim/analysis/report.py) and prints the repl
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from pathlib import Path
 
 from sim.analysis.report import write_report
 
@@ -21,10 +23,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-plots", action="store_true")
     args = parser.parse_args(argv)
     outcomes = [o for o in args.outcomes.split(",") if o]
+    folder = Path(args.output_dir)
+    if not (folder / "points.parquet").is_file():
+        print(f"error: invalid experiment folder {str(folder)!r}: no points.parquet; allowed "
+              "an experiment's sweep.output_dir", file=sys.stderr)
+        return 2
+    if not math.isfinite(args.half_width) or args.half_width <= 0:
+        print(f"error: invalid value --half-width={args.half_width}: allowed a number > 0",
+              file=sys.stderr)
+        return 2
     try:
         report = write_report(args.output_dir, outcomes, args.reference, args.half_width,
                               not args.no_plots)
-    except (ValueError, KeyError, FileNotFoundError) as err:
+    except (ValueError, KeyError, FileNotFoundError) as err:  # ConfigError is a ValueError
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(report.verdict)

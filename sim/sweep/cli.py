@@ -12,6 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config import CONF_DIR
 from sim.params import ConfigError
+from sim.sweep.errors import Terminated
 
 #: Arguments handled by Hydra itself (printing the config, help), not by the command.
 HYDRA_FLAGS = ("--cfg", "-c", "--help", "-h", "--hydra-help", "--info", "-i", "--resolve",
@@ -37,7 +38,8 @@ def hydra_answers(config_name: str, args: list[str]) -> int:
 def exit_status(work: Callable[[], int],
                 input_errors: tuple[type[Exception], ...] = (ConfigError,)) -> int:
     """Run a command's ``work`` and return its status: 2 for bad input (nothing written),
-    130 for Ctrl-C and 1 for a dead worker (finished runs are saved: rerun to resume)."""
+    130 for Ctrl-C, 143 for SIGTERM, 2 for a folder that cannot be written and 1 for a dead
+    worker (finished runs are saved: rerun to resume)."""
     try:
         return work()
     except input_errors as err:
@@ -47,6 +49,15 @@ def exit_status(work: Callable[[], int],
         print("interrupted: finished runs are saved; rerun the same command to resume",
               file=sys.stderr)
         return 130
+    except Terminated:
+        print("terminated: finished runs are saved; rerun the same command to resume",
+              file=sys.stderr)
+        return 143
+    except OSError as err:  # an unwritable or full folder: the manifest says "interrupted"
+        print(f"error: cannot write {err.filename or 'the output folder'}: "
+              f"{err.strerror or err}; finished runs are saved; free space or fix the "
+              "folder, then rerun the same command to resume", file=sys.stderr)
+        return 2
     except BrokenExecutor as err:
         print(f"error: a worker process died ({err}); finished runs are saved; rerun the same "
               "command to resume", file=sys.stderr)

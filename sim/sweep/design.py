@@ -9,6 +9,7 @@ Design problems raise :class:`~sim.params.ConfigError` naming the key, value and
 
 from __future__ import annotations
 
+import csv
 import itertools
 from pathlib import Path
 
@@ -93,6 +94,23 @@ def check_sample_size(design: DesignConfig) -> None:
                           "an even integer >= 2 for a morris design")
 
 
+def check_rows(path: Path, name: str) -> None:
+    """Every line of the CSV has as many cells as its header (pandas would otherwise take
+    extra cells for an index, or fill missing ones with NaN)."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = csv.reader(handle)
+            header = next(rows, [])
+            for line, row in enumerate(rows, start=2):
+                if row and len(row) != len(header):
+                    raise ConfigError("experiment.design.csv", name,
+                                      f"{len(header)} cells on every line, like the header; "
+                                      f"line {line} of {path} has {len(row)}")
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise ConfigError("experiment.design.csv", name,
+                          f"a UTF-8 CSV file of points ({path}: {err})") from None
+
+
 def csv_points(design: DesignConfig, factors: list[FactorConfig], base_dir: Path) -> pd.DataFrame:
     """Points from a CSV file: one column per factor, an optional ``scenario`` label column."""
     if not design.csv:
@@ -101,11 +119,24 @@ def csv_points(design: DesignConfig, factors: list[FactorConfig], base_dir: Path
     path = path if path.is_absolute() else base_dir / path
     if not path.is_file():
         raise ConfigError("experiment.design.csv", design.csv, f"an existing file ({path})")
-    points = pd.read_csv(path)
+    check_rows(path, design.csv)
+    try:
+        points = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        # EmptyDataError and ParserError (a row with more cells than the header) are ValueErrors
+        raise ConfigError("experiment.design.csv", design.csv,
+                          f"a CSV file of points with a header of factor names ({path}: "
+                          f"{str(err).strip().splitlines()[-1]})") from None
     columns = [c for c in points.columns if c != SCENARIO_COLUMN]
     if points.empty or not columns:
         raise ConfigError("experiment.design.csv", design.csv,
                           "a CSV with a header of factor names and at least one row")
+    missing = points[columns].isna()
+    if missing.any().any():
+        row, column = missing.stack().loc[lambda cells: cells].index[0]
+        raise ConfigError("experiment.design.csv", design.csv,
+                          f"a value in every cell; line {row + 2} of {path}, column "
+                          f"{column!r} is empty")
     named = [f.name for f in factors]
     if named and sorted(named) != sorted(columns):
         raise ConfigError("experiment.factors", named,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,9 @@ def build_plan(experiment: ExperimentConfig, base_dir: Path) -> Plan:
     factors = [c for c in table.columns if c != SCENARIO_COLUMN]
     for i, name in enumerate(factors):
         check_factor_path(i, name, table[name].tolist())
+    for i, factor in enumerate(experiment.factors):
+        if factor.range is not None and not is_group(factor.name):
+            check_range(i, factor.name, list(factor.range), compose(experiment.base, ()))
     rounded = experiment.design.kind in SAMPLED_DESIGNS
     composed: dict[tuple[str, ...], SimConfig] = {}
     points = []
@@ -107,6 +111,9 @@ def check_experiment(experiment: ExperimentConfig) -> None:
     if unknown:
         raise ConfigError("experiment.metrics", unknown,
                           "names from sim.metrics.TEAM_OUTCOMES: " + ", ".join(TEAM_OUTCOMES))
+    half_width = experiment.analysis.ci_half_width
+    if not math.isfinite(half_width) or half_width <= 0:
+        raise ConfigError("experiment.analysis.ci_half_width", half_width, "a number > 0")
     recorded = experiment.metrics or list(TEAM_OUTCOMES)
     missing = [m for m in experiment.analysis.outcomes if m not in recorded]
     if missing:
@@ -150,6 +157,18 @@ def check_factor_path(i: int, name: str, levels: list[Any]) -> None:
                               f"a config group ({', '.join(groups)}) or a parameter path; "
                               f"keys of {where}: {', '.join(keys)}")
         node = node[part] if isinstance(node, dict) else getattr(node, part)
+
+
+def check_range(i: int, name: str, bounds: list[float], params: SimConfig) -> None:
+    """Both ends of a sampled range are allowed values of the parameter (checked before any
+    point is sampled, so the message names the range, not a sampled point)."""
+    for bound in bounds:
+        try:
+            validate(set_path(params, name, bound, rounded=True))
+        except ConfigError as err:
+            raise ConfigError(f"experiment.factors[{i}].range", bounds,
+                              f"a range within the allowed values of {name}: {err.allowed}") \
+                from None
 
 
 def compose(base: list[str], groups: tuple[str, ...]) -> SimConfig:

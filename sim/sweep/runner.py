@@ -2,8 +2,11 @@
 
 A run takes a point's parameters and a seed and returns one row for the run table (ids, seed,
 factor values, status, the model's summary outcomes) and its time-series rows (the selected
-metrics every ``record_interval_weeks`` and in the last week). A run that raises returns a row
-with ``status="failed"`` and the traceback in ``error``; the other runs of the chunk go on.
+metrics every ``record_interval_weeks`` and in the last week). A run that raises (or calls
+``sys.exit``) or returns a summary value that is not a number returns a row with
+``status="failed"`` and the cause in ``error``; the other runs of the chunk go on. Each run
+executes in a run process (:mod:`sim.sweep.worker`), so a run that kills its process or hangs
+fails alone too.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import logging
+import numbers
 import time
 import traceback
 from dataclasses import dataclass
@@ -63,6 +67,7 @@ class Chunk:
     runs: list[RunSpec]
     points: dict[int, Point]  # the points these runs need
     output: OutputSpec
+    timeout_s: float = 0.0  # per-run time limit (sweep.run_timeout_s); 0: none
 
 
 @dataclass(frozen=True)
@@ -72,11 +77,14 @@ class ChunkResult:
 
 
 def run_chunk(chunk: Chunk) -> ChunkResult:
-    """Run every run of the chunk, in order; importable and picklable for any backend."""
-    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    """Run every run of the chunk, in order, each in the run process; importable and
+    picklable for any backend."""
+    from sim.sweep.worker import run_isolated
+
     rows, series = [], []
     for spec in chunk.runs:
-        row, timeseries = run_one(chunk.points[spec.point_id], spec, chunk.output)
+        row, timeseries = run_isolated(chunk.points[spec.point_id], spec, chunk.output,
+                                       chunk.timeout_s)
         rows.append(row)
         if timeseries is not None:
             series.append(timeseries)
@@ -87,17 +95,18 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
 def run_one(point: Point, spec: RunSpec, output: OutputSpec) -> tuple[dict[str, Any],
                                                                       pd.DataFrame | None]:
     """One run: its run-table row and its time-series rows (``None`` if it failed)."""
-    ids = {"run_id": spec.run_id, "point_id": spec.point_id, "scenario": point.scenario,
-           "replicate": spec.replicate, "seed": spec.seed}
-    row: dict[str, Any] = {**ids, **point.values}
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    row = id_row(point, spec)
+    ids = {key: row[key] for key in ID_KEYS}
     clock = time.perf_counter()
     model = None
     try:
         model = import_model(output.model)(dataclasses.replace(point.params, seed=spec.seed))
         model.run()
         summary = selected_summary(model.recorder.summary(), output.metrics)
+        check_numeric(summary)
         timeseries = selected_timeseries(model.recorder.timeseries(), output)
-    except Exception:  # any model error is recorded in the row, not raised
+    except (Exception, SystemExit):  # any model error is recorded in the row, not raised
         row.update(status="failed", error=traceback.format_exc(),
                    run_seconds=time.perf_counter() - clock)
         return row, None
@@ -108,6 +117,27 @@ def run_one(point: Point, spec: RunSpec, output: OutputSpec) -> tuple[dict[str, 
     for name, value in reversed(ids.items()):
         timeseries.insert(0, name, value)
     return row, timeseries
+
+
+ID_KEYS = ("run_id", "point_id", "scenario", "replicate", "seed")
+
+
+def id_row(point: Point, spec: RunSpec) -> dict[str, Any]:
+    return {"run_id": spec.run_id, "point_id": spec.point_id, "scenario": point.scenario,
+            "replicate": spec.replicate, "seed": spec.seed, **point.values}
+
+
+def failed_row(point: Point, spec: RunSpec, cause: str) -> dict[str, Any]:
+    """The row of a run that gave no result (its process died or it ran out of time)."""
+    return {**id_row(point, spec), "status": "failed", "error": cause, "run_seconds": None}
+
+
+def check_numeric(summary: dict[str, Any]) -> None:
+    """Summary outcomes are numbers (or missing): anything else cannot go in the run table."""
+    for key, value in summary.items():
+        if value is not None and (isinstance(value, bool)
+                                  or not isinstance(value, numbers.Real)):
+            raise TypeError(f"summary outcome {key!r} is {value!r}, not a number")
 
 
 def release(model: mesa.Model) -> None:

@@ -75,6 +75,12 @@ class SweepSettings:
     scheduler_address: str | None = None  # dask: connect to this scheduler instead
     progress: str = "auto"  # one of PROGRESS_MODES; auto: a bar on a terminal, else lines
     analyse: bool = True  # write summaries and plots when the sweep completes
+    # a run with no result after this many seconds is stopped and recorded as failed; 0: no limit
+    run_timeout_s: float = 0.0
+    retry_failed: bool = False  # on resume, run the failed runs again (their rows are replaced)
+    # refuse, before writing anything, an experiment above these sizes (runs; time-series rows)
+    max_runs: int = 1_000_000
+    max_timeseries_rows: int = 200_000_000
 
 
 @dataclass

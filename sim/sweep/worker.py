@@ -1,0 +1,165 @@
+"""Runs in separate processes, so a run that kills its process, exits or hangs fails alone.
+
+Every backend's task (:func:`sim.sweep.runner.run_chunk`) hands its runs one at a time to a run
+server (``python -m sim.sweep.worker``, started once per backend process, Mesa and the model
+imported once) and waits for each result. The server forks a fresh child for each run: if the
+child dies (``os._exit``, a segfault, out of memory) or gives no result within
+``sweep.run_timeout_s`` (the child is then killed), the server answers with a failed row naming
+the cause, and the chunk goes on. Forking from an already-imported server costs milliseconds,
+where starting a Python process costs seconds. A subprocess rather than ``multiprocessing``:
+Dask's worker processes are daemons, which may not start multiprocessing children. Needs
+``os.fork`` (Linux, macOS).
+
+Frames on the pipes are a 4-byte length and a pickle: ``(point, spec, output, timeout_s)`` in,
+``"ready"`` once (imports done) then ``(row, timeseries)`` per run out. The server writes
+frames to a private copy of its stdout and points its stdout at stderr, so a model that prints
+cannot corrupt the stream.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import pickle
+import select
+import signal
+import struct
+import subprocess
+import sys
+from typing import IO, Any
+
+from sim.sweep.runner import OutputSpec, Point, RunSpec, failed_row, import_model, run_one
+
+HEADER = struct.Struct("!I")
+Result = tuple[dict[str, Any], Any]
+
+
+class RunServer:
+    """The backend process's handle on its run server; restarted if the server itself dies."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> subprocess.Popen[bytes]:
+        if self.proc is None or self.proc.poll() is not None:
+            # the server imports what this process can (tests' model classes, editable installs)
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(p or os.getcwd()
+                                                               for p in sys.path)}
+            self.proc = subprocess.Popen([sys.executable, "-m", "sim.sweep.worker"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         env=env)
+            assert self.proc.stdout is not None
+            read_frame(self.proc.stdout)  # "ready"
+        return self.proc
+
+    def run(self, point: Point, spec: RunSpec, output: OutputSpec, timeout_s: float) -> Result:
+        try:
+            proc = self.start()
+            assert proc.stdin is not None and proc.stdout is not None
+            write_frame(proc.stdin, (point, spec, output, timeout_s))
+            return read_frame(proc.stdout)
+        except (EOFError, BrokenPipeError, pickle.UnpicklingError):
+            code = self.proc.wait() if self.proc is not None else 1
+            self.proc = None
+            return failed_row(point, spec, "the run server " + death_cause(code)), None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            for stream in (self.proc.stdin, self.proc.stdout):
+                if stream is not None:
+                    stream.close()
+            self.proc = None
+
+
+def death_cause(status: int) -> str:
+    """``status``: a return code (negative: killed by that signal)."""
+    if status < 0:
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            name = f"signal {-status}"
+        return f"was killed by {name}"
+    return f"exited with status {status} before returning a result"
+
+
+def write_frame(stream: IO[bytes], obj: Any) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def read_exact(stream: IO[bytes], n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        more = stream.read(n - len(data))
+        if not more:
+            raise EOFError
+        data += more
+    return data
+
+
+def read_frame(stream: IO[bytes]) -> Any:
+    (size,) = HEADER.unpack(read_exact(stream, HEADER.size))
+    return pickle.loads(read_exact(stream, size))
+
+
+_SERVER = RunServer()
+atexit.register(_SERVER.stop)
+
+
+def run_isolated(point: Point, spec: RunSpec, output: OutputSpec, timeout_s: float) -> Result:
+    """One run in a child of this backend process's run server."""
+    return _SERVER.run(point, spec, output, timeout_s)
+
+
+def run_in_child(point: Point, spec: RunSpec, output: OutputSpec, timeout_s: float) -> Result:
+    """Fork, run in the child, and return its result or a failed row naming how it ended."""
+    with contextlib.suppress(Exception):  # run_one records an import error as the run's
+        import_model(output.model)  # once, here, rather than in every child
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run, send, and leave without running the server's clean-up
+        os.close(read_fd)
+        with os.fdopen(write_fd, "wb") as out:
+            write_frame(out, run_one(point, spec, output))
+        os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as source:
+        ready, _, _ = select.select([source], [], [], timeout_s or None)
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return failed_row(point, spec, f"stopped: no result within "
+                                           f"sweep.run_timeout_s={timeout_s:g} s"), None
+        try:
+            result = read_frame(source)
+        except (EOFError, pickle.UnpicklingError):
+            result = None
+    _, status = os.waitpid(pid, 0)
+    if result is None:
+        return failed_row(point, spec, "the run's process "
+                          + death_cause(-os.WTERMSIG(status) if os.WIFSIGNALED(status)
+                                        else os.WEXITSTATUS(status))), None
+    return result
+
+
+def serve() -> None:
+    """The run server: read runs from stdin, answer each, until stdin closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the sweep, which stops us
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    source = sys.stdin.buffer
+    write_frame(out, "ready")
+    while True:
+        try:
+            request = read_frame(source)
+        except EOFError:
+            return
+        write_frame(out, run_in_child(*request))
+
+
+if __name__ == "__main__":
+    serve()
