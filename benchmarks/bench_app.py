@@ -22,7 +22,14 @@ import time
 import numpy as np
 
 from sim.app_driver import REPO, AppSession, app_server, chromium
-from sim.app_model import APP_HORIZON_WEEKS, PRESETS, WorkshopModel, frame_csv
+from sim.app_model import (
+    APP_HORIZON_WEEKS,
+    PRESETS,
+    WorkshopModel,
+    describe_run,
+    frame_csv,
+    overrides_for,
+)
 
 RESULTS = REPO / "benchmarks" / "results"
 STEPS_PER_SESSION = 5
@@ -42,6 +49,9 @@ def configure(user: AppSession, plan: dict) -> None:
     user.set_seed(plan["seed"])
     if "pw_count" in plan:
         user.nudge_slider("PW posts per team", plan["pw_count"] - 2)
+    levers = {"pw_count": plan["pw_count"]} if "pw_count" in plan else {}
+    user.wait_for_next_run(describe_run(plan["preset"], overrides_for(
+        plan["preset"], plan["seed"], **levers), plan["seed"]))
     user.reset()
 
 

@@ -212,3 +212,90 @@ def test_debrief_compares_the_rooms_team_with_the_rules_same_seed():
     assert {row["decision"] for row in r.log if row["seat"] == "PW 1"} == set(
         r.decisions_for("pw1"))
     assert all(d.options for d in DECISIONS.values())
+
+
+def test_the_app_listens_only_here_unless_opened_with_a_warning(monkeypatch, capsys):
+    from sim import launch
+
+    commands = []
+    monkeypatch.setattr(launch.os, "execve", lambda exe, command, env: commands.append(command))
+    launch.app([])
+    assert commands[-1][commands[-1].index("--host") + 1] == "127.0.0.1"
+    assert "WARNING" not in capsys.readouterr().err
+    launch.app(["--host", "0.0.0.0"])
+    assert commands[-1][commands[-1].index("--host") + 1] == "0.0.0.0"
+    assert "no login" in capsys.readouterr().err
+
+
+# --- the pages in a real browser ---------------------------------------------------------------
+
+PLAYERS = (("pw1", "PW 1", "Ana"), ("pw2", "PW 2", "Bo"), ("manager", "Manager", "Cy"),
+           ("clinician1", "Clinician 1", "Di"), ("clinician2", "Clinician 2", "Ed"))
+
+
+def test_a_facilitator_and_five_participants_play_to_the_debrief():
+    """Five participants join one room from their own browser sessions, choose for their
+    person at two decision points (one leaves a decision open, one drops out), the facilitator
+    advances and shows the debrief. Every wait is for a condition on the page."""
+    from sim.app_driver import CHROMIUM, PATIENCE_MS, REPO, app_server, chromium
+
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed")
+    artifacts = REPO / "tests" / "artifacts"
+    with app_server(artifacts / "room_server.log") as url, chromium() as browser:
+        def page(path: str):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.set_default_timeout(PATIENCE_MS)
+            p = context.new_page()
+            p.goto(url + path, timeout=PATIENCE_MS)
+            return p
+
+        host = page("facilitator")
+        host.get_by_role("button", name="Open the room").click()
+        code = host.locator(".room-code").inner_text()
+        assert len(code) == 4
+        players = {}
+        for seat, label, name in PLAYERS:
+            p = page("room")
+            p.get_by_label("Room code").fill(code)
+            p.get_by_label("Your name").fill(name)
+            p.locator(".seats").get_by_role("button", name=label, exact=True).click()
+            p.get_by_role("button", name="Join", exact=True).click()
+            p.get_by_text(f"You are {label} (room {code})").wait_for()
+            assert p.get_by_label("Seed").count() == 0  # no settings on a participant's page
+            players[seat] = p
+        host.get_by_text("PW 1: Ana, chosen 0 of 4").wait_for()
+
+        # Decision point 1: every PW skips the meetings; the manager lets practice stand.
+        for seat in ("pw1", "pw2"):
+            players[seat].locator(".decision-meeting").get_by_role(
+                "button", name="skip them").click()
+        players["manager"].locator(".decision-challenge").get_by_role(
+            "button", name="let it stand").click()
+        players["clinician1"].locator(".decision-post").get_by_role(
+            "button", name="stay this month").click()
+        host.get_by_text("PW 2: Bo, chosen 1 of 4").wait_for()
+        host.get_by_text("Manager: Cy, chosen 1 of 3").wait_for()
+        host.screenshot(path=str(artifacts / "room_facilitator.png"), full_page=True)
+        players["pw1"].screenshot(path=str(artifacts / "room_participant.png"), full_page=True)
+        # Ed (clinician 2) drops out: their person follows the rules.
+        players["clinician2"].get_by_role("button", name="Leave the room").click()
+        players["clinician2"].get_by_label("Room code").wait_for()
+        host.get_by_text("Clinician 2: (the model's rule)").wait_for()
+        host.get_by_role("button", name=f"Advance {PERIOD_WEEKS} weeks").click()
+        for seat, p in players.items():
+            if seat != "clinician2":
+                p.get_by_text(f"Week {PERIOD_WEEKS} of").wait_for()
+        # Decision point 2, then the debrief.
+        players["pw1"].locator(".decision-supervision").get_by_role(
+            "button", name="skip it").click()
+        host.get_by_text("PW 1: Ana, chosen 2 of 4").wait_for()
+        host.get_by_role("button", name=f"Advance {PERIOD_WEEKS} weeks").click()
+        host.get_by_text(f"week {2 * PERIOD_WEEKS} of").wait_for()
+        host.get_by_role("button", name="Show the debrief").click()
+        host.get_by_text("Debrief: your team against").wait_for()
+        host.get_by_text("PW strain").wait_for()
+        host.screenshot(path=str(artifacts / "room_debrief.png"), full_page=True)
+        assert "Traceback" not in host.locator("body").inner_text()
+        for p in players.values():
+            assert "Traceback" not in p.locator("body").inner_text()
