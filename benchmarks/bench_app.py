@@ -1,7 +1,8 @@
 """Load benchmark of the workshop app: a room of browser sessions against one server.
 
 ``python -m benchmarks.bench_app [--sessions 20]`` starts ``solara run sim/app.py`` as
-``make app`` does, opens ``--sessions`` browser contexts in Debian's headless Chromium (each a
+``make app`` does, times one session alone (page load, a whole play), then opens ``--sessions``
+browser contexts in Debian's headless Chromium (each a
 separate user), and has each choose a preset and seed, move a lever, Reset, press Step a few
 times, then play to the end, all at once. It reports page-load time, step latency (click to
 redrawn week), full-play time, and checks that every session saw no error and that its
@@ -22,7 +23,14 @@ import time
 import numpy as np
 
 from sim.app_driver import REPO, AppSession, app_server, chromium
-from sim.app_model import APP_HORIZON_WEEKS, PRESETS, WorkshopModel, frame_csv
+from sim.app_model import (
+    APP_HORIZON_WEEKS,
+    PRESETS,
+    WorkshopModel,
+    describe_run,
+    frame_csv,
+    overrides_for,
+)
 
 RESULTS = REPO / "benchmarks" / "results"
 STEPS_PER_SESSION = 5
@@ -42,6 +50,9 @@ def configure(user: AppSession, plan: dict) -> None:
     user.set_seed(plan["seed"])
     if "pw_count" in plan:
         user.nudge_slider("PW posts per team", plan["pw_count"] - 2)
+    levers = {"pw_count": plan["pw_count"]} if "pw_count" in plan else {}
+    user.wait_for_next_run(describe_run(plan["preset"], overrides_for(
+        plan["preset"], plan["seed"], **levers), plan["seed"]))
     user.reset()
 
 
@@ -64,6 +75,10 @@ def main() -> None:
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     with app_server(RESULTS / "bench_app_server.log") as url, chromium() as browser:
+        # One facilitator alone first: what a page load and a whole run take on this machine.
+        alone = AppSession(browser, url)
+        alone_load_s, alone_play_s = alone.load_s, alone.play_to_end(APP_HORIZON_WEEKS)
+        alone.close()
         start = time.perf_counter()
         users = [AppSession(browser, url) for _ in range(args.sessions)]
         loads = [user.load_s for user in users]
@@ -73,13 +88,13 @@ def main() -> None:
         # Step latency while the others are busy: half the room plays while the rest step.
         playing = users[::2]
         for user in playing:
-            user.page.get_by_role("button", name="▶", exact=True).click()
+            user.play()
         play_start = time.perf_counter()
         steps = [user.step() for _ in range(STEPS_PER_SESSION) for user in users[1::2]]
         for user in users[1::2]:
-            user.page.get_by_role("button", name="▶", exact=True).click()
+            user.play()
         for user in users:
-            user.wait_for_week(APP_HORIZON_WEEKS)
+            user.wait_until_finished(APP_HORIZON_WEEKS)
         full_play_s = time.perf_counter() - play_start
         errors, mismatches = [], []
         for i, (user, plan) in enumerate(zip(users, plans, strict=True)):
@@ -93,6 +108,8 @@ def main() -> None:
             user.close()
         total_s = time.perf_counter() - start
     result = {
+        "one_session_alone": {"page_load_s": round(alone_load_s, 1),
+                              "full_play_s": round(alone_play_s, 1)},
         "sessions": args.sessions, "weeks_per_run": APP_HORIZON_WEEKS,
         "page_load_s": quantiles(loads),
         "step_latency_s_click_to_redraw_while_half_the_room_plays": quantiles(steps),

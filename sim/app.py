@@ -4,8 +4,8 @@ Run it with ``make app`` (``solara run sim/app.py --host 127.0.0.1 --port 8765``
 http://127.0.0.1:8765. It needs no internet access: Solara's JavaScript and CSS come from the
 ``solara-assets`` package. The facilitator's guide is ``docs/workshop.md``.
 
-This module only draws (like ``app.py`` in Mesa's examples): Mesa's ``SolaraViz`` gives the
-controls (Reset, play/pause, Step) and the lever inputs; ``sim.app_model`` turns the preset and
+This module only draws: the controls (Reset, play/pause, Step; :func:`Controls` says why not
+Mesa's ``SolaraViz``), the lever inputs and the plots; ``sim.app_model`` turns the preset and
 the levers into a model and reads what is drawn. Every browser session builds its own model and
 figures in ``Page``; nothing is shared between sessions at module level. The page never reads a
 model directly: it draws a :class:`~sim.app_model.Frame`, a copy taken under the model's lock,
@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
+import time
 
 import matplotlib
 import numpy as np
@@ -34,8 +36,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from mesa.visualization import Slider, SolaraViz
-from mesa.visualization.utils import update_counter
 
 from sim.app_model import (
     LEVERS,
@@ -43,7 +43,9 @@ from sim.app_model import (
     Frame,
     RunMemory,
     WorkshopModel,
+    describe_run,
     frame_csv,
+    overrides_for,
     preset_levers,
 )
 
@@ -147,16 +149,20 @@ class Session:
 
     The sidebar's inputs are bound to these values, so choosing a preset can set every lever to
     the preset's value; Reset builds the next model from them (``WorkshopModel(inputs=...)``).
+    ``redraw`` is bumped after every step; ``drawn`` is set each time the plots have been drawn
+    (see :func:`Controls`).
     """
 
     def __init__(self) -> None:
         self.memory = RunMemory()
         self.projector = solara.reactive(False)
         self.preset = solara.reactive("london")
+        self.weeks_per_redraw = solara.reactive(1)
+        self.redraw = solara.reactive(0)
+        self.drawn = threading.Event()
         self.inputs = {"seed": solara.reactive(1)}
         for name, value in preset_levers(self.preset.value).items():
             self.inputs[name] = solara.reactive(value)
-        self.model_params = self._model_params()
 
     def choose(self, preset: str) -> None:
         """Set every lever to the preset's value (the seed is kept)."""
@@ -170,22 +176,80 @@ class Session:
     def new_model(self) -> WorkshopModel:
         return WorkshopModel(inputs=self.values, memory=self.memory)
 
-    def _model_params(self) -> dict:
-        """SolaraViz's inputs, bound to this session's values, and its fixed arguments."""
-        params: dict = {"inputs": self.values, "memory": self.memory,
-                        "seed": Slider("Seed (same seed, same run)", self.inputs["seed"], 1, 100,
-                                       1, dtype=int)}
-        for name, lever in LEVERS.items():
-            value = self.inputs[name]
-            if lever.kind == "select":
-                params[name] = {"type": "Select", "value": value, "values": list(lever.values),
-                                "label": lever.label}
-            elif lever.kind == "bool":
-                params[name] = {"type": "Checkbox", "value": value, "label": lever.label}
-            else:
-                kind = float if lever.kind == "float" else int
-                params[name] = Slider(lever.label, value, *lever.values, dtype=kind)
-        return params
+    def next_label(self) -> str:
+        """The label of the run Reset would start now (shown, so nobody resets blind)."""
+        levers = self.values()
+        preset, seed = levers.pop("preset"), levers.pop("seed")
+        return describe_run(preset, overrides_for(preset, seed, **levers), int(seed))
+
+
+#: Pause between redraws while playing (seconds), and the longest wait for a redraw before the
+#: next week is stepped anyway (a closed tab never draws).
+PLAY_PAUSE_S = 0.05
+REDRAW_WAIT_S = 10.0
+
+
+@solara.component
+def Controls(model: solara.Reactive[WorkshopModel], session: Session):
+    """Reset, play/pause and Step. Playing steps, then waits until the page has drawn the week.
+
+    Why not Mesa's ModelController: its play thread asks for a redraw and steps on without
+    waiting. When that request arrives while a click is still being rendered, Solara runs it on
+    the click's thread, which then re-renders week after week while holding its messages: the
+    page froze until the run ended (issue 13, the stalled browser test). Waiting for each
+    redraw keeps one render in flight, so every week reaches the browser, and a loaded server
+    slows the play instead of freezing it.
+    """
+    playing = solara.use_reactive(False)
+    running = model.value.running
+
+    def advance(run: WorkshopModel, weeks: int) -> None:
+        for _ in range(weeks):
+            run.step()
+        session.drawn.clear()
+        session.redraw.value += 1
+
+    def play() -> None:
+        run = model.value
+        while playing.value and run.running and model.value is run:
+            time.sleep(PLAY_PAUSE_S)
+            advance(run, session.weeks_per_redraw.value)
+            session.drawn.wait(REDRAW_WAIT_S)
+        if model.value is run:
+            playing.value = False
+
+    solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
+
+    def reset() -> None:
+        playing.value = False
+        model.value = session.new_model()
+
+    with solara.Row(justify="space-between"):
+        solara.Button("Reset", color="primary", on_click=reset)
+        solara.Button("❚❚" if playing.value else "▶", color="primary",
+                      on_click=lambda: playing.set(not playing.value), disabled=not running)
+        solara.Button("Step", color="primary", on_click=lambda: advance(model.value, 1),
+                      disabled=playing.value or not running)
+    solara.SliderInt("Weeks per redraw while playing", value=session.weeks_per_redraw, min=1,
+                     max=13)
+
+
+@solara.component
+def LeverInputs(session: Session):
+    """The seed and every lever, bound to the session's values."""
+    solara.SliderInt("Seed (same seed, same run)", value=session.inputs["seed"], min=1, max=100)
+    for name, lever in LEVERS.items():
+        value = session.inputs[name]
+        if lever.kind == "select":
+            solara.Select(lever.label, value=value, values=list(lever.values))
+        elif lever.kind == "bool":
+            solara.Checkbox(label=lever.label, value=value)
+        elif lever.kind == "float":
+            solara.SliderFloat(lever.label, value=value, min=lever.values[0],
+                               max=lever.values[1], step=lever.values[2])
+        else:
+            solara.SliderInt(lever.label, value=value, min=lever.values[0],
+                             max=lever.values[1], step=lever.values[2])
 
 
 def _png(canvas: FigureCanvasAgg) -> bytes:
@@ -404,8 +468,9 @@ def Monitors(frame: Frame, previous: Frame | None):
 
 
 @solara.component
-def Outcomes(model: WorkshopModel, memory: RunMemory, projector: bool):
-    update_counter.get()
+def Outcomes(model: WorkshopModel, session: Session, projector: bool):
+    session.redraw.get()
+    memory = session.memory
     scale = 1.5 if projector else 1.0
     plots = solara.use_memo(lambda: OutcomePlots(scale), [scale])
     frame = model.frame()
@@ -423,6 +488,7 @@ def Outcomes(model: WorkshopModel, memory: RunMemory, projector: bool):
         for title, _, _, _, note in PANELS:
             with solara.Div(classes=["panel-note"]):
                 _note(f"{title}.", note)
+    solara.use_effect(session.drawn.set)  # after every render: the play may step on
 
 
 def _note(lead: str, text: str) -> None:
@@ -433,8 +499,8 @@ def _note(lead: str, text: str) -> None:
 
 
 @solara.component
-def TeamPanel(model: WorkshopModel, projector: bool):
-    update_counter.get()
+def TeamPanel(model: WorkshopModel, session: Session, projector: bool):
+    session.redraw.get()
     scale = 1.5 if projector else 1.0
     picture = solara.use_memo(lambda: TeamPicture(scale), [scale])
     team = solara.use_reactive(1)
@@ -456,26 +522,36 @@ def Page():
     model = solara.use_reactive(solara.use_memo(session.new_model, []))
     projector = session.projector.value
     solara.Style(CSS + (PROJECTOR_CSS if projector else ""))
-    with solara.Sidebar(), solara.Card("Preset"), solara.Column(gap="8px"):
-        solara.Switch(label="Projector mode (large type and plots)", value=session.projector)
-        solara.Select("Preset", value=session.preset, values=list(PRESETS),
-                      on_value=session.choose)
-        solara.Text(PRESETS[session.preset.value])
-        solara.Text("Choosing a preset sets the levers under Model Parameters to its values. "
-                    "Change them if you like, then press RESET to start a new run.")
-        with solara.Details("What the levers mean"):
-            for name, note in LEVER_NOTES.items():
-                with solara.Div(classes=["panel-note"]):
-                    _note(f"{LEVERS[name].label}:", note)
-    SolaraViz(model, components=[], model_params=session.model_params, play_interval=50,
-              name="Peer Workers joining mental health teams")
+    with solara.AppBar():
+        solara.AppBarTitle("Peer Workers joining mental health teams")
+    with solara.Sidebar(), solara.Column(gap="8px"):
+        with solara.Card("Run"):
+            Controls(model, session)
+            solara.Text(f"Reset starts: {session.next_label()}", classes=["next-run"])
+        with solara.Card("Preset"), solara.Column(gap="8px"):
+            solara.Switch(label="Projector mode (large type and plots)", value=session.projector)
+            solara.Select("Preset", value=session.preset, values=list(PRESETS),
+                          on_value=session.choose)
+            solara.Text(PRESETS[session.preset.value])
+            solara.Text("Choosing a preset sets the levers under Model Parameters to its values. "
+                        "Change them if you like, then press RESET to start a new run.")
+            with solara.Details("What the levers mean"):
+                for name, note in LEVER_NOTES.items():
+                    with solara.Div(classes=["panel-note"]):
+                        _note(f"{LEVERS[name].label}:", note)
+        with solara.Card("Model Parameters"):
+            LeverInputs(session)
     with solara.Column() if projector else solara.Columns([2, 1]):  # projector: one above the other
-        Outcomes(model.value, session.memory, projector)
-        TeamPanel(model.value, projector)
+        Outcomes(model.value, session, projector)
+        TeamPanel(model.value, session, projector)
 
 
-# Pages: the workshop (this module) and the planner page (sim/app_planner.py).
+# Pages: the workshop (this module), the planner (sim/app_planner.py) and the participatory
+# room (sim/app_room_page.py).
 from sim.app_planner import PlannerPage  # noqa: E402
+from sim.app_room_page import FacilitatorPage, ParticipantPage  # noqa: E402
 
 routes = [solara.Route(path="/", component=Page, label="Workshop"),
-          solara.Route(path="planner", component=PlannerPage, label="Planner")]
+          solara.Route(path="planner", component=PlannerPage, label="Planner"),
+          solara.Route(path="facilitator", component=FacilitatorPage, label="Room (facilitator)"),
+          solara.Route(path="room", component=ParticipantPage, label="Room (join)")]

@@ -59,7 +59,8 @@ def app_server(log_path: Path, app: str = "sim/app.py", startup_s: float = 300.0
             _wait_until_up(proc, url, startup_s, log_path)
             yield url
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # already exited
+                os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -158,24 +159,67 @@ class AppSession:
 
     # --- acting ---------------------------------------------------------------------------
     def choose_preset(self, preset: str) -> None:
-        self.page.locator(".v-select").filter(has_text="Preset").first.click()
-        self.page.get_by_role("option", name=preset, exact=True).click()
+        self.choose("Preset", preset)
+
+    def choose(self, label: str, value: str) -> None:
+        """Pick ``value`` in the drop-down labelled ``label``, and wait until its menu has
+        closed: while it fades out, its overlay takes the clicks meant for the page."""
+        self.page.locator(".v-select").filter(has_text=label).first.click()
+        self.page.get_by_role("option", name=value, exact=True).click()
+        self.page.locator(".menuable__content__active").wait_for(state="detached")
+        self.page.locator(".v-overlay--active").wait_for(state="detached")
 
     def nudge_slider(self, name: str, presses: int) -> None:
-        """Move a slider by keyboard: ``presses`` steps right (negative: left)."""
+        """Move a slider by keyboard: ``presses`` steps right (negative: left).
+
+        One press at a time, each waited for: two quick presses can cross the server's echo
+        of the first, which then sets the slider back (a lost press). At the end the value is
+        checked again after the server has had time to answer, and nudged back if it moved.
+        """
         slider = self.page.get_by_role("slider", name=name)
-        slider.focus()
+        key = "ArrowRight" if presses > 0 else "ArrowLeft"
+        target = None
         for _ in range(abs(presses)):
-            slider.press("ArrowRight" if presses > 0 else "ArrowLeft")
+            before = float(slider.get_attribute("aria-valuenow"))
+            slider.focus()
+            slider.press(key)
+            self._wait_slider(name, lambda v, b=before: v != b)
+            target = float(slider.get_attribute("aria-valuenow"))
+        while target is not None:
+            self.page.wait_for_timeout(400)  # let any echo of an earlier press arrive
+            now = float(slider.get_attribute("aria-valuenow"))
+            if now == target:
+                return
+            slider.focus()
+            slider.press("ArrowRight" if now < target else "ArrowLeft")
+            self._wait_slider(name, lambda v, n=now: v != n)
+
+    def _wait_slider(self, name: str, condition) -> None:
+        slider = self.page.get_by_role("slider", name=name)
+        deadline = time.monotonic() + PATIENCE_MS / 1000
+        while not condition(float(slider.get_attribute("aria-valuenow"))):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"slider {name!r} did not move")
+            self.page.wait_for_timeout(50)
 
     def set_seed(self, seed: int) -> None:
         current = int(self.page.get_by_role("slider", name="Seed (same seed, same run)")
                       .get_attribute("aria-valuenow"))
         self.nudge_slider("Seed (same seed, same run)", seed - current)
 
+    def wait_for_next_run(self, label: str) -> None:
+        """Wait until the server has every input: the label of the run Reset would start."""
+        self.page.wait_for_function(
+            "l => { const e = document.querySelector('.next-run');"
+            " return e && e.innerText === 'Reset starts: ' + l; }", arg=label)
+
     def reset(self) -> None:
+        """Click Reset and wait until the page shows the new run (the one it announced)."""
+        label = self.page.locator(".next-run").inner_text().removeprefix("Reset starts: ")
         self.page.get_by_role("button", name="Reset", exact=True).click()
-        self.wait_for_week(0)
+        self.page.wait_for_function(
+            "l => { const e = document.querySelector('.run-label');"
+            " return e && e.innerText === 'This run: ' + l + ', week 0'; }", arg=label)
 
     def step(self) -> float:
         """Click Step once; return the seconds from click to the redrawn week."""
@@ -187,11 +231,21 @@ class AppSession:
             " return e && !e.innerText.endsWith('week ' + w); }", arg=week)
         return time.perf_counter() - start
 
+    def play(self) -> None:
+        self.page.get_by_role("button", name="▶", exact=True).click()
+
+    def wait_until_finished(self, horizon: int = 156) -> None:
+        """Wait until the run shows its last week and the play button is back (and disabled)."""
+        self.wait_for_week(horizon)
+        self.page.wait_for_function(
+            "() => [...document.querySelectorAll('button')].some("
+            "b => b.innerText.trim() === '▶' && b.disabled)")
+
     def play_to_end(self, horizon: int = 156) -> float:
         """Press play and wait until the run reaches its horizon; return the seconds taken."""
         start = time.perf_counter()
-        self.page.get_by_role("button", name="▶", exact=True).click()
-        self.wait_for_week(horizon)
+        self.play()
+        self.wait_until_finished(horizon)
         return time.perf_counter() - start
 
     def download_csv(self) -> bytes:

@@ -141,12 +141,11 @@ def overrides_for(preset: str, seed: int = 1, n_teams: int = APP_TEAMS,
 
 
 class WorkshopModel(PeerWorkModel):
-    """``PeerWorkModel`` built from a preset and lever values (Mesa's SolaraViz passes kwargs).
+    """``PeerWorkModel`` built from a preset and lever values.
 
-    ``kwargs`` are levers (names in :data:`LEVERS`; Mesa's SolaraViz requires the name
-    ``kwargs``); levers left out, or ``None``, keep the preset's value. ``inputs`` (optional)
-    returns the app's current preset, seed and levers; when given, it replaces the other
-    arguments (SolaraViz's Reset passes its own copy of the inputs, which the app does not use).
+    ``kwargs`` are levers (names in :data:`LEVERS`); levers left out, or ``None``, keep the
+    preset's value. ``inputs`` (optional) returns the app's current preset, seed and levers;
+    when given, it replaces the other arguments (the app's Reset passes its session's inputs).
     ``memory`` (optional) is a :class:`RunMemory` shared by the models of one browser session,
     so the plots can show the previous run next to this one.
     """
@@ -169,8 +168,8 @@ class WorkshopModel(PeerWorkModel):
     def step(self) -> None:
         """One week, under the model's lock; past the horizon a step does nothing.
 
-        Mesa's controller steps ``render_interval`` weeks per click without looking at
-        ``running``, so without the guard a run would go on past its last week.
+        Playing steps *weeks per redraw* weeks between redraws, which need not divide the
+        horizon: without the guard a run would go on past its last week.
         """
         with self.lock:
             if self.running:

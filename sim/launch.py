@@ -1,7 +1,8 @@
 """``pwsim-app``: serve the workshop app (``sim/app.py``) with Solara, offline, on 127.0.0.1.
 
 Solara's JS/CSS come from the installed ``solara-assets`` (no CDN) and its telemetry is off, so
-the app runs on a laptop with no network. ``make app`` runs this.
+the app runs on a laptop with no network. ``make app`` runs this; ``make app APP_HOST=0.0.0.0``
+opens it to the room's network (for the participatory room), with a printed warning.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ def app(argv: list[str] | None = None) -> None:
                         help="address to listen on (default 127.0.0.1: this computer only)")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     args = parser.parse_args(argv)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"WARNING: the app is open to other computers on this network at {args.host}:"
+              f"{args.port}. It has no login: anyone who can reach this laptop can use it, "
+              "and join a participatory room that has its code. Only do this on a network "
+              "you trust; stop with Ctrl+C.", file=sys.stderr)
     command = [sys.executable, "-m", "solara", "run", str(APP), "--host", args.host,
                "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
     os.execve(sys.executable, command, {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"})

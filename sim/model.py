@@ -53,6 +53,10 @@ class PeerWorkModel(mesa.Model):
     12. Recording: team outcomes for the week.
     """
 
+    #: The state arrays' class; the app's participatory room (``sim/app_room.py``) uses a
+    #: subclass in which a participant's choice replaces a rule's decision for their person.
+    workforce_type: type[Workforce] = Workforce
+
     def __init__(self, params: SimConfig | None = None, seed: int | None = None) -> None:
         params = params or SimConfig()
         seed = params.seed if seed is None else seed
@@ -66,7 +70,7 @@ class PeerWorkModel(mesa.Model):
         n_teams = params.organisation.n_teams
         roles = np.array([MANAGER] + [NONPEER] * team.n_nonpeer_staff
                          + [PEER] * team.n_peer_workers)
-        self.workforce = Workforce(role=roles, n_teams=n_teams)
+        self.workforce = self.workforce_type(role=roles, n_teams=n_teams)
         self.caseload = Caseload(n_teams=n_teams, size=team.caseload)
         # A dict, not a numpy object array: the garbage collector cannot see reference cycles
         # through object arrays, so a finished model would never be freed.

@@ -24,6 +24,7 @@ from sim.app_model import (
     PRESETS,
     RunMemory,
     WorkshopModel,
+    describe_run,
     frame_csv,
     overrides_for,
     preset_levers,
@@ -101,9 +102,9 @@ def test_weekly_means_and_memory_of_the_last_runs():
 
 
 def test_no_step_past_the_horizon():
-    """Mesa's controller steps ``render_interval`` weeks per click: the run stops at its end."""
+    """Playing steps several weeks per redraw (7 does not divide 156): the run stops at its end."""
     model = WorkshopModel(preset="london", horizon_weeks=10)
-    for _ in range(14):  # two clicks at a render interval of 7
+    for _ in range(14):  # two redraws at 7 weeks per redraw
         model.step()
     assert model.week == 10 and not model.running
     assert weekly(model).index.max() == 9
@@ -210,8 +211,6 @@ def browser():
         yield browser
 
 
-@pytest.mark.skip(reason="not yet passing after the room-ready interface: it stalls after the "
-                  "projector switch on this machine; see the closing note of issue 13")
 def test_app_in_a_real_browser(server, browser):
     """Preset, lever, Reset, Step, play and pause, projector mode and export, all offline.
 
@@ -251,13 +250,14 @@ def test_app_in_a_real_browser(server, browser):
     assert plots.screenshot() != before
     assert page.locator(".monitor-distinctiveness").inner_text() != "-"
 
-    # Play for a few seconds, then pause: the model keeps stepping and redrawing on its own.
+    # Play, then pause as soon as a new week shows: the model steps and redraws on its own.
     page.get_by_role("button", name="▶", exact=True).click()
     page.wait_for_function("() => !document.querySelector('.run-label').innerText"
                            ".endsWith('week 10')")
     page.get_by_role("button", name="❚❚", exact=True).click()
     page.get_by_role("button", name="▶", exact=True).wait_for()
-    assert user.week() > 10
+    # The page showed the run as it played (it used to freeze until the last week).
+    assert 10 < user.week() < APP_HORIZON_WEEKS
 
     # Export: the CSV is this run's weekly table, one row per week simulated.
     page.wait_for_timeout(300)
@@ -295,29 +295,26 @@ def test_each_browser_session_has_its_own_model(server, browser):
 
 #: The concurrent sessions: preset, seed, slider moves, and how each plays to the end.
 ROOM = (
-    {"preset": "london", "seed": 1, "render_interval": 1, "threads": False},
-    {"preset": "good_practice", "seed": 2, "render_interval": 7, "threads": False},
-    {"preset": "north", "seed": 3, "render_interval": 1, "threads": True},
-    {"preset": "south", "seed": 1, "render_interval": 3, "threads": False, "pw_count": 1},
+    {"preset": "london", "seed": 1, "weeks_per_redraw": 1},
+    {"preset": "good_practice", "seed": 2, "weeks_per_redraw": 7},
+    {"preset": "north", "seed": 3, "weeks_per_redraw": 1},
+    {"preset": "south", "seed": 1, "weeks_per_redraw": 3, "pw_count": 1},
 )
 
 
-@pytest.mark.skip(reason="not yet passing: a session's play button (▶) never appears in this "
-                  "four-session run; see the closing note of issue 13")
 def test_concurrent_sessions_match_solo_runs(server, browser):
     """Four users at once, each with their own preset, seed and lever, play a whole run
     together: no errors, no week past the horizon (a render interval of 7 used to end at
     week 161), and each session's exported run equals a solo run with the same settings and
-    seed, byte for byte. One session ticks Mesa's *Use Threads*."""
+    seed, byte for byte."""
     users = [AppSession(browser, server) for _ in ROOM]
     for user, plan in zip(users, ROOM, strict=True):
         configure(user, plan)
     for user in users:  # all play at once
-        user.page.get_by_role("button", name="▶", exact=True).click()
+        user.play()
     for user in users:
-        user.wait_for_week(APP_HORIZON_WEEKS)
+        user.wait_until_finished(APP_HORIZON_WEEKS)
     for user, plan in zip(users, ROOM, strict=True):
-        user.page.get_by_role("button", name="▶", exact=True).wait_for()
         assert user.page.get_by_role("button", name="▶", exact=True).is_disabled()
         assert user.week() == APP_HORIZON_WEEKS
         assert not user.error_text(), user.error_text()
@@ -332,9 +329,10 @@ def configure(user: AppSession, plan: dict) -> None:
     user.set_seed(plan["seed"])
     if "pw_count" in plan:
         user.nudge_slider("PW posts per team", plan["pw_count"] - 2)
-    user.nudge_slider("Render Interval (steps)", (plan["render_interval"] - 1) // 2)
-    if plan["threads"]:
-        user.page.get_by_text("Use Threads", exact=True).click()
+    levers = {"pw_count": plan["pw_count"]} if "pw_count" in plan else {}
+    user.wait_for_next_run(describe_run(plan["preset"], overrides_for(
+        plan["preset"], plan["seed"], **levers), plan["seed"]))
+    user.nudge_slider("Weeks per redraw while playing", plan["weeks_per_redraw"] - 1)
     user.reset()
 
 
