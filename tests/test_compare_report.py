@@ -15,6 +15,7 @@ from sim.analysis.compare_report import (
     recommendation,
     robustness,
     rounded,
+    shown,
     verdict,
 )
 
@@ -24,7 +25,9 @@ LEAVERS = OutcomeSpec("leavers", "PW leavers", "PWs", "lower", 0.5, 1)
 
 @pytest.mark.parametrize("mean, low, high, expected", [
     (1.0, 0.8, 1.2, "no practical difference"),  # certain, but too small to matter
-    (-1.9, -2.5, -1.3, "no practical difference"),
+    (-1.9, -1.95, -1.85, "no practical difference"),
+    (-1.9, -2.5, -1.3, "unclear"),  # small on average, but the interval reaches a loss that matters
+    (0.5, -6.0, 7.0, "unclear"),  # never "no practical difference" with an interval this wide
     (3.0, 2.0, 4.0, "better"),
     (-3.0, -4.0, -2.0, "worse"),
     (3.0, -1.0, 7.0, "unclear"),  # large enough to matter, direction not known
@@ -101,3 +104,27 @@ def test_rounding_has_no_negative_zero():
     assert rounded(-0.04, 1, signed=True) == "0.0"
     assert rounded(1.26, 1, signed=True) == "+1.3"
     assert rounded(float("nan"), 1) == "n/a"
+
+
+def test_inside_the_threshold_is_never_better_in_any_words():
+    """A sure +1 person (threshold 2) is grey in the table and not 'better' in the paragraph."""
+    diffs = paired_differences(values_table({"now": 0.0, "new": 1.0}), [USERS], "now")
+    assert list(diffs["verdict"]) == ["no practical difference"]
+    assert list(diffs["light"]) == ["grey"]
+    text = recommendation(spec(), diffs)
+    assert "better on" not in text and "Recommended" not in text
+
+
+def test_traffic_lights_follow_the_verdicts():
+    diffs = paired_differences(values_table({"now": 0.0, "up": 3.0, "down": -3.0, "same": 0.2}),
+                               [USERS], "now").set_index("design")
+    assert diffs.loc["up", "light"] == "green" and diffs.loc["down", "light"] == "red"
+    assert diffs.loc["same", "light"] == "grey"
+
+
+def test_design_names_are_shown_in_words():
+    assert shown("third_pw_post") == "third PW post"
+    assert shown("more_pws") == "more PWs"
+    text = recommendation(spec(("now", "add_pw_post")), paired_differences(
+        values_table({"now": 0.0, "add_pw_post": 3.0}), [USERS], "now"))
+    assert "add PW post" in text and "add_pw_post" not in text

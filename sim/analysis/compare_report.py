@@ -27,6 +27,8 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +113,13 @@ class CompareReport:
 
 def label(outcome: OutcomeSpec) -> str:
     return outcome.label or outcome.name
+
+
+def shown(design: str) -> str:
+    """A design's name in words: ``third_pw_post`` -> ``third PW post`` (tables and figures;
+    the CSV files keep the file names)."""
+    return re.sub(r"\bpws?\b", lambda m: m.group().upper().replace("S", "s"),
+                  design.replace("_", " "))
 
 
 def sign(outcome: OutcomeSpec) -> float:
@@ -200,13 +209,18 @@ def headline(values: pd.DataFrame, outcomes: list[OutcomeSpec], designs: list[st
 
 def verdict(outcome: OutcomeSpec, mean: float, low: float, high: float) -> str:
     """'better' / 'worse' only beyond the smallest difference that matters with an interval
-    that excludes zero; inside it 'no practical difference'; otherwise 'unclear'."""
+    that excludes zero; 'no practical difference' when the whole interval lies inside it (an
+    equivalence test, stricter than Lakens 2017's two one-sided tests at the 90% interval);
+    otherwise 'unclear'. A difference inside the threshold is never 'better', and a small
+    average with a wide interval is 'unclear', not evidence of no difference."""
+    m = outcome.smallest_difference
     if not np.isfinite(mean):
         return "unclear"
-    if abs(mean) < outcome.smallest_difference or (mean == 0 and outcome.smallest_difference
-                                                   == 0):
-        return "no practical difference"
-    if not (np.isfinite(low) and np.isfinite(high)) or low <= 0 <= high:
+    interval = np.isfinite(low) and np.isfinite(high)
+    if abs(mean) < m or (mean == 0 and m == 0):
+        inside = interval and -m <= low and high <= m
+        return "no practical difference" if inside else "unclear"
+    if not interval or low <= 0 <= high:
         return "unclear"
     return "better" if sign(outcome) * mean > 0 else "worse"
 
@@ -269,7 +283,7 @@ def with_unit(o: OutcomeSpec, value: float, signed: bool = False) -> str:
 
 def recommendation(spec: CompareSpec, diffs: pd.DataFrame) -> str:
     """One paragraph: which design to choose on these outcomes, and why, in plain words."""
-    ref = spec.reference
+    ref = shown(spec.reference)
     outcome_by = {o.name: o for o in spec.outcomes}
     scores = {}
     for design, group in diffs.groupby("design", sort=False):
@@ -277,6 +291,7 @@ def recommendation(spec: CompareSpec, diffs: pd.DataFrame) -> str:
                           -int((group["verdict"] == "worse").sum()))
     best = max(scores, key=lambda d: (scores[d][1] == 0, scores[d][0], scores[d][1]))
     group = diffs[diffs["design"] == best]
+    best = shown(best)
 
     def outcomes_with(v: str) -> list[str]:
         rows = group[group["verdict"] == v]
@@ -298,18 +313,18 @@ def recommendation(spec: CompareSpec, diffs: pd.DataFrame) -> str:
     if same:
         text += f" No practical difference on {', '.join(same)}."
     if unclear:
-        text += (f" Unclear on {', '.join(unclear)}: the difference may matter but the runs "
-                 "cannot tell its direction.")
+        text += (f" Unclear on {', '.join(unclear)}: the runs cannot tell whether the "
+                 "difference matters (more sampled conditions narrow the interval).")
     return text + (" Differences are per team, averaged over the sampled conditions; "
-                   "'no practical difference' means smaller than the smallest difference "
-                   "that matters (stated for each outcome below).")
+                   "'no practical difference' means the whole 95% interval is smaller than "
+                   "the smallest difference that matters (stated for each outcome below).")
 
 
 def design_lines(spec: CompareSpec, head: pd.DataFrame) -> list[str]:
     lines = []
     for _, row in head.iterrows():
         parts = [f"{label(o)}: {with_unit(o, row[o.name])}" for o in spec.outcomes]
-        lines.append(f"{row['design']}: " + "; ".join(parts) + ".")
+        lines.append(f"{shown(row['design'])}: " + "; ".join(parts) + ".")
     return lines
 
 
@@ -360,35 +375,40 @@ def trajectories(folder: Path, spec: CompareSpec, out: Path) -> dict[str, Path]:
         * WEEKS_PER_MONTH
     ts["pw_peer_share"] = 100 * ts["pw_practice"]
     panels = {
-        "turnover": [("pw_leavers_so_far", "PW leavers so far, per team",
+        "turnover": [("pw_leavers_so_far", "PWs who have left so far, per team (people)",
                       "PWs who have left (people)")],
         "trajectories": [
-            ("pw_in_post", "PWs in post, per team", "PWs in post (people)"),
-            ("pw_peer_share", "Share of PW time on peer support", "per cent of PW hours"),
-            ("boundary_events_per_month", "Boundary-tension events, per team",
+            ("pw_in_post", "PWs in post, per team (people)", "PWs in post (people)"),
+            ("pw_peer_share", "Share of PW hours spent on peer support (per cent)",
+             "per cent of PW hours"),
+            ("boundary_events_per_month", "Boundary-tension events, per team (a month)",
              "events a month (4-week average)"),
-            ("user_recovery", "Service users' mean recovery", "recovery (0 to 1 scale)")]}
+            ("user_recovery", "Service users' mean recovery (0 to 1 scale)",
+             "recovery (0 = none, 1 = full)")]}
     upper = {"pw_in_post": max(spec.pw_posts.values(), default=2) + 0.5, "pw_peer_share": 100,
              "user_recovery": 1.0}
     designs = list(spec.designs)
+    n_conditions = ts["condition"].nunique()
     figures = {}
     for key, items in panels.items():
         n = len(items)
         cols = 2 if n > 1 else 1
         fig, axes = plots.plt.subplots(-(-n // cols), cols, figsize=(11 if n > 1 else 9,
-                                                                     4.2 * -(-n // cols)),
+                                                                     4.2 * -(-n // cols) + 0.4),
                                        squeeze=False)
         for ax, (column, title, ylabel) in zip(axes.flat, items, strict=True):
             per = ts.groupby(["design", "condition", "week"])[column].mean().reset_index()
+            top = upper.get(column, 0.0)
             for i, d in enumerate(designs):
                 g = per[per["design"] == d].groupby("week")[column]
                 mean, sd, n_c = g.mean(), g.std(ddof=1).fillna(0), g.count()
                 half = t_critical(n_c.to_numpy()) * sd / np.sqrt(n_c)
-                ax.plot(mean.index, mean, color=f"C{i}", lw=2, label=d)
+                ax.plot(mean.index, mean, color=f"C{i}", lw=2, label=shown(d))
                 ax.fill_between(mean.index, mean - half, mean + half, color=f"C{i}", alpha=0.15,
                                 lw=0)
-            top = max(upper.get(column, 0), float(np.nanmax(per[column])) * 1.1)
-            ax.set_ylim(0, top or 1)  # from zero: gaps are not magnified
+                top = max(top, float(np.nanmax(mean + half)) * 1.05)
+            ax.set_ylim(0, min(top, 100) if column == "pw_peer_share" else top or 1)
+            # from zero: a small gap is not magnified
             ax.set_title(title, fontsize=FONT + 1)
             ax.set_xlabel("weeks since the PW posts began", fontsize=FONT)
             ax.set_ylabel(ylabel, fontsize=FONT)
@@ -396,7 +416,9 @@ def trajectories(folder: Path, spec: CompareSpec, out: Path) -> dict[str, Path]:
             ax.grid(alpha=0.3)
         for ax in list(axes.flat)[n:]:
             ax.set_visible(False)
-        axes.flat[0].legend(fontsize=FONT - 1, loc="best")
+        axes.flat[0].legend(fontsize=FONT - 1, loc="upper left")
+        fig.suptitle(f"Lines: mean over {n_conditions} sampled conditions; bands: 95% interval "
+                     "over conditions", fontsize=FONT - 1, color="0.3")
         fig.tight_layout()
         figures[key] = plots.save(fig, out / "figures" / f"{key}.png")
     return figures
@@ -404,35 +426,39 @@ def trajectories(folder: Path, spec: CompareSpec, out: Path) -> dict[str, Path]:
 
 def forest(diffs: pd.DataFrame, outcomes: list[OutcomeSpec], path: Path) -> Path:
     """Differences from the reference in the outcome's own units, 95% CI over conditions; the
-    grey band is 'no practical difference', the green side is better."""
+    grey band is 'no practical difference', the green side is better. Two columns and wrapped
+    labels, so the text stays legible on a laptop and on A4."""
     designs = list(dict.fromkeys(diffs["design"]))
-    cols = min(3, len(outcomes))
+    names = [textwrap.fill(shown(d), 18) for d in designs]
+    cols = min(2, len(outcomes))
     rows = -(-len(outcomes) // cols)
-    fig, axes = plots.plt.subplots(rows, cols, figsize=(4.2 * cols, (1.6 + 0.5 * len(designs))
-                                                        * rows + 0.6), squeeze=False)
+    fig, axes = plots.plt.subplots(rows, cols, figsize=(5.2 * cols, (1.5 + 0.55 * len(designs))
+                                                        * rows + 0.8), squeeze=False)
     for ax, o in zip(axes.flat, outcomes, strict=False):
         data = diffs[diffs["outcome"] == o.name].set_index("design").reindex(designs)
         y = np.arange(len(designs))
         errors = np.nan_to_num([data["difference"] - data["ci_low"],
                                 data["ci_high"] - data["difference"]])
         m = o.smallest_difference
-        span = np.nanmax(np.abs([*data["ci_low"], *data["ci_high"], m * 2, 1e-9]))
+        span = np.nanmax(np.abs([*data["ci_low"], *data["ci_high"], *data["difference"], m * 2,
+                                 1e-9]))
         ax.set_xlim(-1.15 * span, 1.15 * span)  # symmetric: neither side looks bigger
         ax.axvspan(-m, m, color="0.85", label="no practical difference")
         good = (0, 1.15 * span) if o.better == "higher" else (-1.15 * span, 0)
         ax.axvspan(*good, color="tab:green", alpha=0.07)
         ax.axvline(0.0, color="grey", linestyle="--", linewidth=1)
         ax.errorbar(data["difference"], y, xerr=errors, fmt="o", color="black", capsize=4)
-        ax.set_yticks(y, designs, fontsize=FONT - 1)
+        ax.set_yticks(y, names, fontsize=FONT - 1)
         ax.set_ylim(len(designs) - 0.5, -0.5)
-        ax.set_title(f"{label(o)}\n({o.better} is better)", fontsize=FONT)
+        ax.set_title(f"{textwrap.fill(label(o), 40)}\n({o.better} is better)", fontsize=FONT)
         ax.set_xlabel(f"difference ({o.unit})" if o.unit else "difference", fontsize=FONT - 1)
         ax.tick_params(labelsize=FONT - 1)
     for ax in list(axes.flat)[len(outcomes):]:
         ax.set_visible(False)
-    fig.suptitle(f"Each design minus {diffs['reference'].iloc[0]} (95% interval over sampled "
-                 "conditions; grey: no practical difference; green side: better)",
-                 fontsize=FONT)
+    fig.suptitle(textwrap.fill(
+        f"Each design minus {shown(diffs['reference'].iloc[0])}, per team: 95% interval over "
+        "sampled conditions; grey band: no practical difference; green side: better", 90),
+        fontsize=FONT)
     fig.tight_layout()
     return plots.save(fig, path)
 
@@ -474,12 +500,12 @@ def cell(o: OutcomeSpec, mean: float, low: float, high: float, signed: bool = Fa
 def report_sections(spec: CompareSpec, head: pd.DataFrame, diffs: pd.DataFrame,
                     robust: pd.DataFrame, advice: str, figures: dict[str, Path],
                     values: pd.DataFrame, folder: Path) -> list[tuple[str, list[Block]]]:
-    ref = spec.reference
+    ref = shown(spec.reference)
     s = spec.settings
     outcome_by = {o.name: o for o in spec.outcomes}
     n_conditions = values["condition"].nunique()
     years = s.get("horizon_weeks", 156) / 52
-    lights = pd.DataFrame({"design": diffs["design"],
+    lights = pd.DataFrame({"design": diffs["design"].map(shown),
                            "outcome": diffs["outcome"].map(lambda n: label(outcome_by[n])),
                            "light": diffs["light"], "verdict": diffs["verdict"],
                            "difference (95% interval)": [
@@ -488,19 +514,19 @@ def report_sections(spec: CompareSpec, head: pd.DataFrame, diffs: pd.DataFrame,
                            "smallest difference that matters": [
                                with_unit(outcome_by[n], outcome_by[n].smallest_difference)
                                for n in diffs["outcome"]]})
-    head_table = pd.DataFrame({"design": head["design"]})
+    head_table = pd.DataFrame({"design": head["design"].map(shown)})
     for o in spec.outcomes:
         head_table[f"{label(o)} ({o.unit})" if o.unit else label(o)] = [
             cell(o, r[o.name], r[f"{o.name}_ci_low"], r[f"{o.name}_ci_high"])
             for _, r in head.iterrows()]
     robust_table = pd.DataFrame({
-        "design": robust["design"],
+        "design": robust["design"].map(shown),
         "outcome": robust["outcome"].map(lambda n: label(outcome_by[n])),
         "better (conditions)": [f"{r.better} of {r.conditions}" for r in robust.itertuples()],
         "no practical difference": [f"{r.no_practical_difference} of {r.conditions}"
                                     for r in robust.itertuples()],
         "worse": [f"{r.worse} of {r.conditions}" for r in robust.itertuples()]})
-    design_table = pd.DataFrame(spec.designs).map(setting_text).rename_axis(
+    design_table = pd.DataFrame(spec.designs).rename(columns=shown).map(setting_text).rename_axis(
         "setting").reset_index()
     conditions = pd.DataFrame([{"condition": u["name"], "why uncertain": u.get("description", ""),
                                 "range": f"{u['change']} {u['range'][0]:g} to "
@@ -517,14 +543,17 @@ def report_sections(spec: CompareSpec, head: pd.DataFrame, diffs: pd.DataFrame,
         ("Traffic lights", [
             "Green: better by more than the smallest difference that matters, and the 95% "
             "interval excludes no difference. Red: worse in the same sense. Grey: no practical "
-            "difference (the average difference is smaller than the smallest difference that "
-            "matters). Amber: unclear (large enough to matter, but the interval includes no "
-            "difference).", lights]),
+            "difference (the whole 95% interval is smaller than the smallest difference that "
+            "matters). Amber: unclear (the interval is too wide to tell whether the "
+            "difference matters, or which way it goes).", lights]),
         ("Headline per design", [
             f"Per team over {years:g} years; mean over the sampled conditions (95% interval "
             "over conditions). PW leavers per post = leavers divided by PW posts.",
             head_table]),
-        ("PW turnover over time", [figures["turnover"]] if "turnover" in figures else []),
+        ("PW turnover over time", [
+            "PWs who have left since the posts began, per team: every leaver counts, "
+            "including a PW who had replaced an earlier leaver. A steeper line means more "
+            "leavers.", figures["turnover"]] if "turnover" in figures else []),
         ("Evidence: each design against " + ref, [
             "Each design's run is paired with the reference's run in the same condition with "
             "the same seed; differences are averaged within each condition and the interval "
@@ -604,6 +633,7 @@ img{max-width:100%;height:auto}
  h2{page-break-after:avoid;break-after:avoid}
  img,table{page-break-inside:avoid;break-inside:avoid}
  img{max-height:24cm}
+ table{font-size:9pt}
  .light{-webkit-print-color-adjust:exact;print-color-adjust:exact}
  @page{size:A4;margin:1.5cm}
 }
