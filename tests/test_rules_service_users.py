@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from conftest import make_caseload, make_workforce, peer_slots
@@ -134,6 +136,16 @@ def test_valuation_rises_with_relationship():
     assert (user_close > user_distant).all()
     assert (user_close > 0.5).all()  # from the neutral 0.5
     assert (staff_close > staff_distant).all()
+
+
+def test_valuation_stays_a_share_when_its_terms_sum_past_one():
+    # Found by test_invariants: base 1 + relationship 1 at rate 1 once gave valuations of 2.
+    params = dataclasses.replace(PARAMS, user_valuation_base=1.0,
+                                 user_valuation_relationship=1.0, valuation_rate=1.0)
+    wf = make_workforce()
+    cl = make_caseload(size=10, peer_slots=list(peer_slots(wf)), relationship=1.0)
+    service_users.update_valuation(cl, wf, params)
+    np.testing.assert_array_equal(cl.valuation, 1.0)
 
 
 def test_users_without_a_pw_keep_a_neutral_valuation():

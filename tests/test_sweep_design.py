@@ -119,7 +119,7 @@ def test_no_experiment_lists_the_available_ones():
 
 
 @pytest.mark.parametrize(("override", "key", "says"), [
-    ("sweep.workerz=3", "sweep.workerz", "not in 'SweepSettings'"),
+    ("sweep.workerz=3", "sweep.workerz", "allowed keys: backend, workers"),
     ("sweep.workers=two", "sweep.workers", "could not be converted to Integer"),
     ("+experiment=nope", "experiment", "recruitment_by_supervision"),
 ])

@@ -136,6 +136,12 @@ def test_sigterm_leaves_a_true_manifest(tmp_path):
     assert not list(tmp_path.rglob("*.tmp"))
     pd.testing.assert_index_equal(load_runs(tmp_path).columns[:2], pd.Index(["run_id",
                                                                                "point_id"]))
+    # The run under way when SIGTERM came must not answer for the next one: resuming in this
+    # process (same run server) saves each run once, under its own id.
+    sweep(tmp_path, *slow)
+    assert load_runs(tmp_path)["run_id"].tolist() == list(range(7))
+    assert sorted(p.name for p in (tmp_path / "runs").glob("part-*.parquet")) == [
+        f"part-{run_id:08d}.parquet" for run_id in range(7)]
 
 
 def terminate_after_a_part(out: Path) -> None:

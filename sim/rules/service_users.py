@@ -142,7 +142,9 @@ def update_valuation(caseload: Caseload, workforce: Workforce,
     """Users value their PW through the relationship; staff through ties and users' progress."""
     cl, wf = caseload, workforce
     has_pw = _peer_of_user(cl, wf.is_peer.astype(float)) > 0
-    target = params.user_valuation_base + params.user_valuation_relationship * cl.relationship
+    # Valuations are shares in [0, 1]; base + relationship terms can sum past 1.
+    target = np.clip(params.user_valuation_base
+                     + params.user_valuation_relationship * cl.relationship, 0, 1)
     cl.valuation += np.where(has_pw, params.valuation_rate * (target - cl.valuation), 0.0)
     progress = mean_by_peer_slot(cl, wf, np.clip(cl.recovery - cl.baseline_recovery, 0, None))
     relationship = mean_by_peer_slot(cl, wf, cl.relationship)

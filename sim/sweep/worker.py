@@ -63,6 +63,11 @@ class RunServer:
             code = self.proc.wait() if self.proc is not None else 1
             self.proc = None
             return failed_row(point, spec, "the run server " + death_cause(code)), None
+        except BaseException:
+            # Interrupted between request and answer (Ctrl-C, SIGTERM): the answer would still
+            # arrive and be read as the next run's, so this server is dropped.
+            self.stop()
+            raise
 
     def stop(self) -> None:
         if self.proc is not None:
