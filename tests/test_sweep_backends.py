@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pandas as pd
 import pytest
 
 from sim.analysis.tables import load_runs, load_timeseries
+from sim.params import ConfigError
 from sim.sweep.engine import load_sweep_config, run_sweep
 
 #: 4 points x 2 replications of a 2-team, 20-week organisation.
@@ -73,3 +75,18 @@ def test_rerunning_a_finished_sweep_runs_nothing(serial):
     assert outcome.n_ok == 8
     assert sorted(p.stat().st_mtime_ns for p in (serial / "runs").iterdir()) == before
     assert len(json.loads((serial / "manifest.json").read_text())["attempts"]) == 2
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:{port}", "nohost.invalid:8786",
+                                     "tcp://127.0.0.1:notaport"])
+def test_an_unreachable_dask_scheduler_is_refused_before_anything_is_written(tmp_path, address):
+    with socket.socket() as free:  # a port nobody listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    address = address.format(port=port)
+    out = tmp_path / "out"
+    with pytest.raises(ConfigError) as caught:
+        sweep(out, "sweep.backend=dask", f"sweep.scheduler_address={address}")
+    assert caught.value.key == "sweep.scheduler_address"
+    assert "a running Dask scheduler" in str(caught.value)
+    assert not out.exists()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import socket
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -56,6 +57,37 @@ def process_results(chunks: Iterator[Chunk], workers: int) -> Iterator[ChunkResu
             yield from (future.result() for future in done)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: Seconds to wait for a Dask scheduler to accept a connection before refusing its address.
+SCHEDULER_CONNECT_TIMEOUT_S = 10.0
+
+
+def check_scheduler_reachable(settings: SweepSettings) -> None:
+    """Refuse, before anything is written, a ``sweep.scheduler_address`` nobody answers at.
+
+    Only TCP-based addresses (``tcp://``, ``tls://``, a bare ``host:port``) are probed; others
+    (``inproc://``, ``ucx://``) are left to Dask.
+    """
+    if settings.backend != "dask" or not settings.scheduler_address:
+        return
+    from distributed.comm import parse_address, parse_host_port
+
+    address = settings.scheduler_address
+    allowed = "the address of a running Dask scheduler, e.g. tcp://host:8786"
+    try:
+        scheme, location = parse_address(address)
+        if scheme not in ("tcp", "tls"):
+            return
+        host, port = parse_host_port(location)
+    except ValueError:
+        raise ConfigError("sweep.scheduler_address", address, allowed) from None
+    try:
+        socket.create_connection((host, port), timeout=SCHEDULER_CONNECT_TIMEOUT_S).close()
+    except OSError as err:
+        raise ConfigError("sweep.scheduler_address", address,
+                          f"{allowed}; none answered within {SCHEDULER_CONNECT_TIMEOUT_S:g} s "
+                          f"({err.strerror or err})") from None
 
 
 def dask_results(chunks: Iterator[Chunk], settings: SweepSettings,

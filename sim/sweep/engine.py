@@ -30,7 +30,7 @@ from sim.analysis.report import write_report
 from sim.config import CONF_DIR
 from sim.output import git_revision, package_versions, write_parquet, write_text
 from sim.params import ConfigError
-from sim.sweep.backends import JOBQUEUE_CLUSTERS, chunk_results
+from sim.sweep.backends import JOBQUEUE_CLUSTERS, check_scheduler_reachable, chunk_results
 from sim.sweep.errors import Terminated
 from sim.sweep.lock import output_lock
 from sim.sweep.plan import Plan, available_experiments, build_plan
@@ -141,6 +141,7 @@ def run_sweep(cfg: DictConfig, base_dir: Path | None = None) -> SweepOutcome:
     config = to_sweep_config(cfg)
     plan = build_plan(config.experiment, base_dir or Path.cwd())
     check_size(config, plan)
+    check_scheduler_reachable(config.sweep)
     store = ResultStore(Path(config.sweep.output_dir))
     with output_lock(store.root):
         store.check_same_experiment(plan.experiment_hash)
