@@ -123,6 +123,7 @@ class Caseload:
     relationship: np.ndarray = field(init=False)  # relationship with their PW, 0..1
     peer_slot: np.ndarray = field(init=False)  # slot of their PW in the team, -1 if none
     valuation: np.ndarray = field(init=False)  # how the user values their PW, 0..1
+    peer_credit: np.ndarray = field(init=False)  # recovery their PW's contacts added, fading
     admitted_weeks: np.ndarray = field(init=False)  # weeks of inpatient stay left, 0 if home
     admissions: np.ndarray = field(init=False)  # admissions so far
     # This week's transient state.
@@ -132,7 +133,8 @@ class Caseload:
 
     def __post_init__(self) -> None:
         shape = (self.n_teams, self.size)
-        for name in ("recovery", "baseline_recovery", "relationship", "valuation"):
+        for name in ("recovery", "baseline_recovery", "relationship", "valuation",
+                     "peer_credit"):
             setattr(self, name, _zeros(shape))
         for name in ("admitted_weeks", "admissions"):
             setattr(self, name, _zeros(shape, np.int64))

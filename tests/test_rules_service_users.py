@@ -125,27 +125,71 @@ def test_staff_leaving_does_not_touch_relationships():
     np.testing.assert_array_equal(cl.relationship, 0.7)
 
 
-def test_valuation_rises_with_relationship():
-    def valued(relationship: float):
-        wf = make_workforce()
-        cl = make_caseload(size=20, peer_slots=list(peer_slots(wf)), relationship=relationship)
-        service_users.update_valuation(cl, wf, PARAMS)
-        return cl.valuation, wf.staff_valuation[0, peer_slots(wf)]
+def valued(relationship: float, contact: bool = True, **changes):
+    """User and staff valuations after one update from neutral 0.5."""
+    params = dataclasses.replace(PARAMS, **changes)
+    wf = make_workforce()
+    cl = make_caseload(size=20, peer_slots=list(peer_slots(wf)), relationship=relationship,
+                       peer_contact=contact)
+    wf.staff_valuation[0, peer_slots(wf)] = 0.5
+    service_users.update_valuation(cl, wf, params)
+    return cl.valuation, wf.staff_valuation[0, peer_slots(wf)]
 
+
+def test_valuation_rises_with_relationship():
     (user_close, staff_close), (user_distant, staff_distant) = valued(0.9), valued(0.1)
     assert (user_close > user_distant).all()
     assert (user_close > 0.5).all()  # from the neutral 0.5
     assert (staff_close > staff_distant).all()
 
 
-def test_valuation_stays_a_share_when_its_terms_sum_past_one():
-    # Found by test_invariants: base 1 + relationship 1 at rate 1 once gave valuations of 2.
-    params = dataclasses.replace(PARAMS, user_valuation_base=1.0,
-                                 user_valuation_relationship=1.0, valuation_rate=1.0)
-    wf = make_workforce()
-    cl = make_caseload(size=10, peer_slots=list(peer_slots(wf)), relationship=1.0)
-    service_users.update_valuation(cl, wf, params)
-    np.testing.assert_array_equal(cl.valuation, 1.0)
+def test_valuation_falls_below_neutral_with_weak_relationships():
+    users, staff = valued(0.1)
+    assert (users < 0.5).all() and (staff < 0.5).all()  # no floor holds it up
+
+
+def test_users_revise_their_valuation_only_in_weeks_they_meet_their_pw():
+    users, _ = valued(0.9, contact=False)
+    np.testing.assert_array_equal(users, 0.5)
+
+
+def test_staff_credit_a_pw_only_with_recovery_the_pws_contacts_added():
+    def staff_valuation(credit: float, recovery: float) -> np.ndarray:
+        wf = make_workforce()
+        cl = make_caseload(size=20, peer_slots=list(peer_slots(wf)), relationship=0.5,
+                           peer_credit=credit, recovery=recovery)
+        wf.staff_valuation[0, peer_slots(wf)] = 0.5
+        service_users.update_valuation(cl, wf, PARAMS)
+        return wf.staff_valuation[0, peer_slots(wf)]
+
+    # Recovery that staff contacts produced (no credit) is not the PW's.
+    np.testing.assert_array_equal(staff_valuation(0.0, 0.9), staff_valuation(0.0, 0.45))
+    assert (staff_valuation(0.05, 0.45) > staff_valuation(0.0, 0.45)).all()
+
+
+def test_peer_credit_grows_only_with_pw_contacts_and_goes_with_the_pw():
+    cl, wf = week_of_contacts(practice=0.8, relationship=0.5)
+    contact = cl.peer_contact
+    assert contact.any() and not contact.all()
+    np.testing.assert_allclose(cl.peer_credit[contact],
+                               PARAMS.peer_gain + PARAMS.peer_practice_gain * 0.8 * 0.5)
+    np.testing.assert_array_equal(cl.peer_credit[~contact], 0.0)
+    leaving = np.zeros(wf.occupied.shape, dtype=bool)
+    leaving[0, peer_slots(wf)] = True
+    service_users.forget_peer_worker(cl, leaving)
+    np.testing.assert_array_equal(cl.peer_credit, 0.0)
+
+
+def test_boundary_tension_costs_a_pw_staff_valuation():
+    def after(event: bool) -> np.ndarray:
+        wf = make_workforce()
+        cl = make_caseload(size=20, peer_slots=list(peer_slots(wf)), relationship=0.5)
+        wf.staff_valuation[0, peer_slots(wf)] = 0.6
+        wf.boundary_event[0, peer_slots(wf)] = event
+        service_users.update_valuation(cl, wf, PARAMS)
+        return wf.staff_valuation[0, peer_slots(wf)]
+
+    np.testing.assert_allclose(after(True), after(False) * (1 - PARAMS.tension_valuation_loss))
 
 
 def test_users_without_a_pw_keep_a_neutral_valuation():

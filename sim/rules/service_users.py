@@ -10,9 +10,14 @@ trials (Sledge 2011; CORE 2018; ENRICH 2022), so the slope is small. Calibrated 
 PW team yields a standardised recovery difference of about 0.1-0.3 over a year (49 RCTs:
 SMD 0.20, 95% CI 0.11-0.29).
 
-Valuation: a service user values their PW through the relationship; staff value a PW through
-ties to them and the visible progress of the PW's service users. Valuation is kept separate
-from status and integration: a PW can be valued and still marginal (Gillard 2013).
+Valuation is learnt from experience and can fall as well as rise. A service user revises their
+view of their PW only in weeks they meet, toward the relationship built so far (trust from shared
+experience; a new PW starts from none). Staff value a PW by a weighted mean of the PW's
+relationships with users, the recovery the PW's own contacts produced (``Caseload.peer_credit``:
+staff contacts' gains are not credited to the PW) and staff ties to the PW; a boundary-tension
+event costs the PW a share of staff's valuation. There is no floor: a PW with weak
+relationships, little visible work and frequent tension is valued below neutral. Valuation is
+kept separate from status and integration: a PW can be valued and still marginal (Gillard 2013).
 """
 
 from __future__ import annotations
@@ -52,23 +57,19 @@ class ServiceUsersParams:
         doc="log hazard ratio per unit recovery below the mean")
     admission_weeks: int = param(4, lo=1, hi=52, doc="weeks of an inpatient stay")
     valuation_rate: float = param(0.05, lo=0.0, hi=1.0, doc="weekly update of valuations")
-    user_valuation_base: float = param(
-        0.5, lo=0.0, hi=1.0, doc="a user's valuation of their PW with no relationship")
-    user_valuation_relationship: float = param(
-        0.5, lo=0.0, hi=1.0, doc="added to users' valuation per unit of relationship")
-    staff_valuation_base: float = param(
-        0.3, lo=0.0, hi=1.0, doc="staff valuation of a PW with no relationship, progress or ties")
     staff_valuation_relationship: float = param(
-        0.3, lo=0.0, hi=1.0, doc="added to staff valuation per unit of the PW's mean "
-        "relationship with their users")
+        1 / 3, lo=0.0, hi=1.0, doc="weight of the PW's mean relationship with their users in "
+        "staff valuation (the weights form a weighted mean; equal by default: assumption)")
     staff_valuation_progress: float = param(
-        0.2, lo=0.0, hi=1.0, doc="added to staff valuation at full visible progress of the PW's "
-        "users")
+        1 / 3, lo=0.0, hi=1.0, doc="weight of the visible progress the PW's own contacts "
+        "produced in staff valuation")
     progress_scale: float = param(
-        10.0, lo=0.0, hi=100.0, doc="visible progress per unit of recovery above baseline")
+        10.0, lo=0.0, hi=100.0, doc="visible progress per unit of recovery credited to the PW")
     staff_valuation_ties: float = param(
-        0.2, lo=0.0, hi=1.0, doc="added to staff valuation per unit of staff's ties to the PW")
-
+        1 / 3, lo=0.0, hi=1.0, doc="weight of staff's ties to the PW in staff valuation")
+    tension_valuation_loss: float = param(
+        0.1, lo=0.0, hi=1.0, doc="share of staff's valuation of a PW lost in a week the PW "
+        "has a boundary-tension event (assumption)")
 
 def assign_peer_workers(caseload: Caseload, peer_slots: np.ndarray) -> None:
     """Share each team's caseload round-robin among its PW posts (-1 if it has none)."""
@@ -104,11 +105,14 @@ def weekly_contacts(caseload: Caseload, workforce: Workforce, params: ServiceUse
     cl.peer_contact = at_home & (draws[0] < peer_chance)
     cl.staff_contact = at_home & (draws[1] < params.staff_contact_chance)
     practice = _peer_of_user(cl, wf.practice)
-    gain = cl.staff_contact * params.staff_gain + cl.peer_contact * (
+    peer_gain = cl.peer_contact * (
         params.peer_gain + params.peer_practice_gain * practice * cl.relationship)
+    gain = cl.staff_contact * params.staff_gain + peer_gain
     noise = rng.normal(0.0, params.noise_sd, cl.recovery.shape)
     drift = params.reversion * (cl.baseline_recovery - cl.recovery)
     cl.recovery = np.clip(cl.recovery + gain + drift + noise, 0.0, 1.0)
+    # What the PW's contacts added, fading as recovery reverts: the only progress staff credit.
+    cl.peer_credit = cl.peer_credit * (1.0 - params.reversion) + peer_gain
     cl.relationship = np.where(
         cl.peer_contact, cl.relationship + params.relationship_gain * (1 - cl.relationship),
         cl.relationship * (1 - params.relationship_decay))
@@ -121,9 +125,11 @@ def weekly_contacts(caseload: Caseload, workforce: Workforce, params: ServiceUse
 
 
 def forget_peer_worker(caseload: Caseload, leavers: np.ndarray) -> None:
-    """Users whose PW left lose the relationship; the next PW starts from nothing."""
+    """Users whose PW left lose the relationship and its credit; the next PW starts from
+    nothing."""
     lost = _peer_of_user(caseload, leavers.astype(float)) > 0
     caseload.relationship[lost] = 0.0
+    caseload.peer_credit[lost] = 0.0
 
 
 def mean_by_peer_slot(caseload: Caseload, workforce: Workforce,
@@ -139,22 +145,20 @@ def mean_by_peer_slot(caseload: Caseload, workforce: Workforce,
 
 def update_valuation(caseload: Caseload, workforce: Workforce,
                      params: ServiceUsersParams) -> None:
-    """Users value their PW through the relationship; staff through ties and users' progress."""
+    """Users revise their valuation of their PW in weeks they meet; staff value a PW by
+    what the PW's own work shows, less the cost of boundary tension."""
     cl, wf = caseload, workforce
-    has_pw = _peer_of_user(cl, wf.is_peer.astype(float)) > 0
-    # Valuations are shares in [0, 1]; base + relationship terms can sum past 1.
-    target = np.clip(params.user_valuation_base
-                     + params.user_valuation_relationship * cl.relationship, 0, 1)
-    cl.valuation += np.where(has_pw, params.valuation_rate * (target - cl.valuation), 0.0)
-    progress = mean_by_peer_slot(cl, wf, np.clip(cl.recovery - cl.baseline_recovery, 0, None))
+    met = cl.peer_contact & (_peer_of_user(cl, wf.is_peer.astype(float)) > 0)
+    cl.valuation += np.where(met, params.valuation_rate * (cl.relationship - cl.valuation), 0.0)
+    progress = mean_by_peer_slot(cl, wf, np.clip(params.progress_scale * cl.peer_credit, 0, 1))
     relationship = mean_by_peer_slot(cl, wf, cl.relationship)
     staff = wf.is_staff
     tie_from_staff = (wf.ties * staff[:, :, None]).sum(axis=1) / np.maximum(
         staff.sum(axis=1, keepdims=True), 1)
-    staff_target = (params.staff_valuation_base
-                    + params.staff_valuation_relationship * relationship
-                    + params.staff_valuation_progress * np.clip(params.progress_scale * progress,
-                                                                0, 1)
-                    + params.staff_valuation_ties * tie_from_staff)
-    wf.staff_valuation += np.where(wf.is_peer, params.valuation_rate *
-                                   (np.clip(staff_target, 0, 1) - wf.staff_valuation), 0.0)
+    weights = np.array([params.staff_valuation_relationship, params.staff_valuation_progress,
+                        params.staff_valuation_ties])
+    staff_target = (np.tensordot(weights, np.stack([relationship, progress, tie_from_staff]),
+                                 axes=1) / weights.sum() if weights.sum() > 0 else 0.5)
+    valuation = wf.staff_valuation + params.valuation_rate * (staff_target - wf.staff_valuation)
+    valuation *= 1.0 - params.tension_valuation_loss * wf.boundary_event
+    wf.staff_valuation = np.where(wf.is_peer, valuation, wf.staff_valuation)
