@@ -9,15 +9,36 @@ only join, choose for its own seat and leave. Both pages look at the shared room
 
 from __future__ import annotations
 
+import html
 import time
 
+import pandas as pd
 import solara
 
 from sim.app_model import PRESETS
-from sim.app_room import PERIOD_WEEKS, ROOMS, Room, RoomError
+from sim.app_room import PERIOD_WEEKS, ROOMS, Room, RoomError, Seat
 
-RULE = "model's rule"
+RULE = "let the model decide"
 REFRESH_S = 1.0
+#: Large type for the projector: the code, the table of who plays whom, the debrief.
+ROOM_CSS = """
+.room-code { font-size: 3em; font-weight: bold; letter-spacing: 0.15em; }
+.room-status, .room-week, .room-join, .debrief, .my-week, .my-person { font-size: 1.15em; }
+.room-status div { padding: 2px 0; }
+.room-team { max-width: 100%; height: auto; }
+.question { display: block; font-weight: bold; margin: 14px 0 4px 0; }
+.my-person { font-weight: normal; }
+/* Choices wrap on a phone instead of running off the screen; plain case reads better. */
+.room-page .v-btn-toggle { flex-wrap: wrap; max-width: 100%; }
+.room-page .v-btn-toggle .v-btn { height: auto !important; min-height: 40px !important;
+  padding: 8px 14px !important; white-space: normal; text-transform: none; font-size: 1em;
+  letter-spacing: normal; border: 1px solid #bbb !important; margin: 0 -1px -1px 0; }
+.room-page .v-btn-toggle .v-btn .v-btn__content { white-space: normal; }
+.room-join, .room-week { display: block; margin-top: 6px; }
+.debrief table { border-collapse: collapse; }
+.debrief td, .debrief th { padding: 4px 14px; border-bottom: 1px solid #ddd; text-align: right; }
+.debrief td:first-child, .debrief th:first-child { text-align: left; }
+"""
 
 
 def _use_refresh() -> int:
@@ -41,6 +62,27 @@ def _attempt(error: solara.Reactive[str], action) -> None:
         error.value = str(refused)
 
 
+def _number(outcome: str, value: float) -> str:
+    """Counts as whole numbers, the 0-1 scales to two decimals."""
+    return f"{value:.0f}" if outcome == "PWs in post" else f"{value:.2f}"
+
+
+def debrief_html(table: pd.DataFrame, week: int) -> str:
+    """The debrief as a plain HTML table (fixed labels and numbers only, no user input)."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in
+                   ("Outcome (team 1)", "Your room", "The model's people", "Difference"))
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{cell}</td>" for cell in (
+            html.escape(outcome), _number(outcome, room), _number(outcome, rules),
+            f"{difference:+.2f}")) + "</tr>"
+        for outcome, room, rules, difference in zip(
+            table["outcome"], table["room"], table["model's rules"], table["difference"],
+            strict=True))
+    return (f"<p>At week {week}. Every outcome runs from 0 to 1 except PWs in post (a count); "
+            "the difference is your room minus the model's people.</p>"
+            f"<table><tr>{head}</tr>{rows}</table>")
+
+
 @solara.component
 def TeamNow(room: Room, week: int):
     """The room's team this week (``week`` makes the page redraw it when time advances)."""
@@ -48,25 +90,27 @@ def TeamNow(room: Room, week: int):
     # this module, so a module-level ``from sim.app import`` would be circular.
     from sim.app import TeamPicture
 
-    picture = solara.use_memo(TeamPicture, [])
+    picture = solara.use_memo(lambda: TeamPicture(scale=1.5), [])
     frame = room.model.frame()
     png = solara.use_memo(lambda: picture.render(frame, 0), [frame, week])
-    solara.Image(png, width="100%", classes=["room-team"])
+    solara.Image(png, width=f"{picture.fig.bbox.width:.0f}px", classes=["room-team"])
 
 
 @solara.component
 def FacilitatorPage():
     """Open a room; show its code, who has chosen, the shared team; advance; debrief."""
     _use_refresh()
+    solara.Style(ROOM_CSS)
     opened = solara.use_reactive(None)  # (room, facilitator key): this browser session's room
     preset = solara.use_reactive("london")
     seed = solara.use_reactive(1)
     error = solara.use_reactive("")
-    debrief = solara.use_reactive(None)
+    debrief = solara.use_reactive(None)  # (week, table)
     if opened.value is None:
         with solara.Card("Open a room"):
             solara.Select("Preset", value=preset, values=list(PRESETS))
-            solara.InputInt("Seed", value=seed)
+            solara.Text(PRESETS[preset.value])
+            solara.InputInt("Seed (same seed, same run)", value=seed)
             solara.Button("Open the room", color="primary", on_click=lambda: _attempt(
                 error, lambda: opened.set((room := ROOMS.open(preset.value, seed.value),
                                            room.facilitator_key))))
@@ -74,44 +118,66 @@ def FacilitatorPage():
             solara.Error(error.value)
         return
     room, key = opened.value
-    with solara.Card(f"Room {room.code}"):
-        solara.HTML(tag="div", unsafe_innerHTML=f"Room code: <b class='room-code'>{room.code}"
-                    "</b>", style={"font-size": "2em"})
-        solara.Text(f"Participants open /room on this app's address and enter the code. "
-                    f"Run: {room.preset}, seed {room.seed}, week {room.week} of {room.horizon}; "
+    with solara.Card():
+        solara.HTML(tag="div", unsafe_innerHTML="<span style='font-size: 2em'>Room code:</span> "
+                    "<span class='room-code'>"
+                    f"{room.code}</span>")  # letters of CODE_ALPHABET only
+        solara.Text("Join on a laptop or phone on this network: open this app's address "
+                    "with /room at the end (for example http://192.168.1.20:8765/room), type "
+                    "the code and pick a person.", classes=["room-join"])
+        solara.Text(f"Run: {room.preset}, seed {room.seed}, week {room.week} of {room.horizon}; "
                     f"a decision every {PERIOD_WEEKS} weeks.", classes=["room-week"])
-        rows = room.status()
-        with solara.Column(classes=["room-status"]):
-            for row in rows:
-                who = row["player"] or "(the model's rule)"
-                solara.Text(f"{row['seat']}: {who}, chosen {row['chosen']} of "
-                            f"{row['decisions']}")
-        with solara.Row():
-            solara.Button(f"Advance {PERIOD_WEEKS} weeks", color="primary",
-                          disabled=room.finished,
-                          on_click=lambda: _attempt(error, lambda: room.advance(key)))
-            solara.Button("Show the debrief", on_click=lambda: debrief.set(room.debrief()))
-        if error.value:
-            solara.Error(error.value)
     with solara.Columns([1, 1]):
+        with solara.Card("Who plays whom, and how many decisions they have made"):
+            with solara.Column(classes=["room-status"], gap="0px"):
+                for row in room.status():
+                    who = row["player"] or "nobody (the model decides)"
+                    solara.Text(f"{row['seat']}: {who}, chosen {row['chosen']} of "
+                                f"{row['decisions']}")
+            with solara.Row():
+                solara.Button(f"Advance {PERIOD_WEEKS} weeks", color="primary",
+                              disabled=room.finished,
+                              on_click=lambda: _attempt(error, lambda: room.advance(key)))
+                solara.Button("Show the debrief",
+                              on_click=lambda: debrief.set((room.week, room.debrief())))
+            if error.value:
+                solara.Error(error.value)
         TeamNow(room, room.week)
-        if debrief.value is not None:
-            with solara.Card("Debrief: your team against the model's own people, same seed"):
-                table = debrief.value.round(3)
-                solara.DataFrame(table, items_per_page=len(table))
+    if debrief.value is not None:
+        week, table = debrief.value
+        with solara.Card("Debrief: your team against the model's own people, same seed"):
+            solara.HTML(tag="div", unsafe_innerHTML=debrief_html(table, week),
+                        classes=["debrief"])
+
+
+def _my_person(room: Room, seat: Seat) -> str:
+    """What the participant's person did and is, in the last week played."""
+    frame = room.model.frame()
+    if frame.week == 0:
+        return "Nothing has happened yet: the first month starts when the facilitator advances."
+    view, slot = frame.teams[0], seat.slot
+    if not view.occupied[slot]:
+        return ("Your post is empty (you left). A newcomer takes it on after a few weeks, and "
+                "you play them.")
+    yes = {True: "yes", False: "no"}
+    return (f"Last week your person was at work: {yes[bool(view.present[slot])]}; at the team "
+            f"meeting: {yes[bool(view.at_meeting[slot])]}. Their practice is "
+            f"{view.practice[slot]:.2f} (0 conventional, 1 distinctive peer practice); their "
+            f"standing in the team {view.status[slot]:.2f} (0 to 1).")
 
 
 @solara.component
 def ParticipantPage():
     """Join a room with its code and play one person of its team."""
     _use_refresh()
+    solara.Style(ROOM_CSS)
     code = solara.use_reactive("")
     name = solara.use_reactive("")
     seat = solara.use_reactive(None)
     joined = solara.use_reactive(None)  # (room, token)
     error = solara.use_reactive("")
     if joined.value is None:
-        with solara.Card("Join a room"):
+        with solara.Card("Join a room", classes=["room-page"]):
             solara.InputText("Room code", value=code, continuous_update=True)
             solara.InputText("Your name", value=name, continuous_update=True)
             room = None
@@ -122,7 +188,7 @@ def ParticipantPage():
             if room is not None:
                 taken = {row["seat"] for row in room.status() if row["player"]}
                 free = {s.label: s.seat for s in room.seats.values() if s.label not in taken}
-                solara.Text("Who will you be?")
+                solara.Text("Who will you be?", classes=["question"])
                 solara.ToggleButtonsSingle(value=seat, values=list(free), classes=["seats"])
 
                 def join() -> None:
@@ -140,15 +206,17 @@ def ParticipantPage():
     except RoomError:  # dropped by the room
         joined.set(None)
         return
-    with solara.Card(f"You are {mine.label} (room {room.code})"):
+    with solara.Card(f"You are {mine.label} (room {room.code})", classes=["room-page"]):
         solara.Text(f"Week {room.week} of {room.horizon}." + (
             " The run has ended: look at the facilitator's screen for the debrief."
             if room.finished else f" Choose for the next {PERIOD_WEEKS} weeks; whatever you "
-            "leave open follows the model's rule."), classes=["my-week"])
+            "leave open, the model decides as it does for everyone else."),
+            classes=["my-week"])
+        solara.Text(_my_person(room, mine), classes=["my-person", "question"])
         for key, decision in room.decisions_for(mine.seat).items():
             words = {text: option for option, text in decision.options.items()}
             with solara.Div(classes=[f"decision-{key}"]):
-                solara.Text(decision.question)
+                solara.Text(decision.question, classes=["question"])
                 current = decision.options.get(chosen.get(key, ""), RULE)
 
                 def pick(text: str, key: str = key, words: dict = words) -> None:
@@ -158,7 +226,8 @@ def ParticipantPage():
                     solara.ToggleButtonsSingle(value=current,
                                                values=[RULE, *decision.options.values()],
                                                on_value=pick)
-        solara.Button("Leave the room", on_click=lambda: _attempt(
-            error, lambda: (room.drop(token), joined.set(None))))
+        with solara.Div(style={"margin-top": "18px"}):
+            solara.Button("Leave the room", on_click=lambda: _attempt(
+                error, lambda: (room.drop(token), joined.set(None))))
         if error.value:
             solara.Error(error.value)

@@ -281,7 +281,7 @@ def test_a_facilitator_and_five_participants_play_to_the_debrief():
         # Ed (clinician 2) drops out: their person follows the rules.
         players["clinician2"].get_by_role("button", name="Leave the room").click()
         players["clinician2"].get_by_label("Room code").wait_for()
-        host.get_by_text("Clinician 2: (the model's rule)").wait_for()
+        host.get_by_text("Clinician 2: nobody (the model decides)").wait_for()
         host.get_by_role("button", name=f"Advance {PERIOD_WEEKS} weeks").click()
         for seat, p in players.items():
             if seat != "clinician2":
