@@ -62,22 +62,24 @@ def _attempt(error: solara.Reactive[str], action) -> None:
         error.value = str(refused)
 
 
-def _number(outcome: str, value: float) -> str:
-    """Counts as whole numbers, the 0-1 scales to two decimals."""
-    return f"{value:.0f}" if outcome == "PWs in post" else f"{value:.2f}"
+def debrief_cells(table: pd.DataFrame) -> list[list[str]]:
+    """The debrief's rows as the page shows them: counts whole, the 0-1 scales to two
+    decimals, the difference signed."""
+    def number(outcome: str, value: float) -> str:
+        return f"{value:.0f}" if outcome == "PWs in post" else f"{value:.2f}"
+
+    return [[outcome, number(outcome, room), number(outcome, rules), f"{difference:+.2f}"]
+            for outcome, room, rules, difference in zip(
+                table["outcome"], table["room"], table["model's rules"], table["difference"],
+                strict=True)]
 
 
 def debrief_html(table: pd.DataFrame, week: int) -> str:
     """The debrief as a plain HTML table (fixed labels and numbers only, no user input)."""
     head = "".join(f"<th>{html.escape(c)}</th>" for c in
                    ("Outcome (team 1)", "Your room", "The model's people", "Difference"))
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{cell}</td>" for cell in (
-            html.escape(outcome), _number(outcome, room), _number(outcome, rules),
-            f"{difference:+.2f}")) + "</tr>"
-        for outcome, room, rules, difference in zip(
-            table["outcome"], table["room"], table["model's rules"], table["difference"],
-            strict=True))
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+                   for row in debrief_cells(table))
     return (f"<p>At week {week}. Every outcome runs from 0 to 1 except PWs in post (a count); "
             "the difference is your room minus the model's people.</p>"
             f"<table><tr>{head}</tr>{rows}</table>")
