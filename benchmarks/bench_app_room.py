@@ -39,15 +39,12 @@ import json
 import math
 import os
 import platform
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import psutil
-
-from benchmarks.bench_app import quantiles
+from benchmarks.bench_app import ServerMonitor, quantiles, server_process
 from sim.app_driver import PATIENCE_MS, REPO, PageRecorder, app_server, chromium
 from sim.app_room import DECISIONS, PERIOD_WEEKS, ROOM_HORIZON_WEEKS, Room
 from sim.app_room_page import debrief_cells
@@ -75,51 +72,6 @@ WATCH_JS = """([selector, targets]) => {
   check();
 }"""
 ALL_SEEN_JS = "(targets) => targets.every(t => window.__seen && t in window.__seen)"
-
-
-class ServerMonitor:
-    """Samples a process's CPU time and resident memory four times a second, in a thread."""
-
-    def __init__(self, process: psutil.Process) -> None:
-        self.process = process
-        self.samples: list[tuple[float, float, float]] = []  # (time, CPU s, RSS MB)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.samples.append(self.sample())
-            self._stop.wait(0.25)
-
-    def sample(self) -> tuple[float, float, float]:
-        with self.process.oneshot():
-            cpu = self.process.cpu_times()
-            return (time.time(), cpu.user + cpu.system, self.process.memory_info().rss / 2**20)
-
-    def phase(self, start: tuple[float, float, float]) -> dict[str, float]:
-        """Wall seconds, CPU seconds, cores busy and peak memory since ``start``."""
-        end = self.sample()
-        wall, cpu = end[0] - start[0], end[1] - start[1]
-        rss = [s[2] for s in self.samples if s[0] >= start[0]] + [end[2]]
-        return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-                "cores_busy": round(cpu / wall, 2) if wall else 0.0,
-                "peak_rss_mb": round(max(rss)), "rss_mb_end": round(end[2])}
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def server_process() -> psutil.Process:
-    """The ``solara run`` server this process started (a child of ours)."""
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if "solara run" in " ".join(child.cmdline()):
-                return child
-        except psutil.Error:
-            continue
-    raise RuntimeError("the app server's process was not found")
 
 
 def new_page(browser, url: str, recorders: list[PageRecorder]):

@@ -3,14 +3,16 @@ time, debrief) and ``/room`` (join with the code, choose for your person).
 
 Thin: every action is a call on :class:`sim.app_room.Room`, which checks it; a refused input
 shows the room's one-sentence message. A participant's page has no settings at all: it can
-only join, choose for its own seat and leave. Both pages look at the shared room every second
-(the room changes in other people's browser sessions).
+only join, choose for its own seat and leave. Both pages look at the shared room's version
+four times a second and redraw when it has changed (the room changes in other people's browser
+sessions).
 """
 
 from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable
 
 import pandas as pd
 import solara
@@ -19,7 +21,7 @@ from sim.app_model import PRESETS
 from sim.app_room import PERIOD_WEEKS, ROOMS, Room, RoomError, Seat
 
 RULE = "let the model decide"
-REFRESH_S = 1.0
+REFRESH_S = 0.25
 #: Large type for the projector: the code, the table of who plays whom, the debrief.
 ROOM_CSS = """
 .room-code { font-size: 3em; font-weight: bold; letter-spacing: 0.15em; }
@@ -41,17 +43,28 @@ ROOM_CSS = """
 """
 
 
-def _use_refresh() -> int:
-    """Re-render every :data:`REFRESH_S` seconds while the page is open."""
-    tick = solara.use_reactive(0)
+def _use_room_updates(current_room: Callable[[], Room | None]) -> None:
+    """Redraw the page when the room it shows changes, in whichever browser session: every
+    :data:`REFRESH_S` seconds the room's version is read, and only a new version redraws
+    (setting a reactive value to the value it has changes nothing)."""
+    version = solara.use_reactive(None)
 
     def loop() -> None:
         while True:
             time.sleep(REFRESH_S)
-            tick.value += 1
+            room = current_room()
+            version.value = None if room is None else (room.code, room.version)
 
     solara.use_thread(loop, dependencies=[])
-    return tick.value
+    version.get()  # read while rendering: that is what makes a new value redraw the page
+
+
+def _find(code: str) -> Room | None:
+    """The room with this code, or None while the code is incomplete or wrong."""
+    try:
+        return ROOMS.find(code) if len(code.strip()) >= 4 else None
+    except RoomError:
+        return None
 
 
 def _attempt(error: solara.Reactive[str], action) -> None:
@@ -101,9 +114,9 @@ def TeamNow(room: Room, week: int):
 @solara.component
 def FacilitatorPage():
     """Open a room; show its code, who has chosen, the shared team; advance; debrief."""
-    _use_refresh()
-    solara.Style(ROOM_CSS)
     opened = solara.use_reactive(None)  # (room, facilitator key): this browser session's room
+    _use_room_updates(lambda: opened.value[0] if opened.value else None)
+    solara.Style(ROOM_CSS)
     preset = solara.use_reactive("london")
     seed = solara.use_reactive(1)
     error = solara.use_reactive("")
@@ -159,8 +172,9 @@ def _my_person(room: Room, seat: Seat) -> str:
         return "Nothing has happened yet: the first month starts when the facilitator advances."
     view, slot = frame.teams[0], seat.slot
     if not view.occupied[slot]:
-        return ("Your post is empty (you left). A newcomer takes it on after a few weeks, and "
-                "you play them.")
+        weeks = room.model.params.recruitment.refill_delay_weeks
+        return (f"Your post is empty (you left). A newcomer takes it on about {weeks} weeks "
+                "after you left, and you play them.")
     yes = {True: "yes", False: "no"}
     return (f"Last week your person was at work: {yes[bool(view.present[slot])]}; at the team "
             f"meeting: {yes[bool(view.at_meeting[slot])]}. Their practice is "
@@ -171,12 +185,12 @@ def _my_person(room: Room, seat: Seat) -> str:
 @solara.component
 def ParticipantPage():
     """Join a room with its code and play one person of its team."""
-    _use_refresh()
-    solara.Style(ROOM_CSS)
     code = solara.use_reactive("")
     name = solara.use_reactive("")
     seat = solara.use_reactive(None)
     joined = solara.use_reactive(None)  # (room, token)
+    _use_room_updates(lambda: joined.value[0] if joined.value else _find(code.value))
+    solara.Style(ROOM_CSS)
     error = solara.use_reactive("")
     if joined.value is None:
         with solara.Card("Join a room", classes=["room-page"]):

@@ -214,6 +214,48 @@ def test_debrief_compares_the_rooms_team_with_the_rules_same_seed():
     assert all(d.options for d in DECISIONS.values())
 
 
+def test_every_change_moves_the_version_the_pages_redraw_on_and_reading_does_not():
+    r = room()
+    seen = [r.version]
+
+    def changed() -> bool:
+        seen.append(r.version)
+        return seen[-1] > seen[-2]
+
+    token = r.join(r.code, "pw1", "Ana")
+    assert changed()
+    r.choose(token, "meeting", "skip")
+    assert changed()
+    r.choose(token, "meeting", None)
+    assert changed()
+    with pytest.raises(RoomError):
+        r.choose(token, "meeting", "maybe")
+    assert not changed()  # a refused input changes nothing
+    r.status(), r.my_choices(token), r.debrief()
+    assert not changed()
+    r.advance(r.facilitator_key)
+    assert changed()
+    r.drop(token)
+    assert changed()
+
+
+def test_a_participant_sees_what_their_person_did_and_the_debrief_in_words():
+    from sim.app_room_page import _my_person, debrief_cells
+
+    r = room()
+    ana, bo = r.join(r.code, "pw1", "Ana"), r.join(r.code, "pw2", "Bo")
+    assert _my_person(r, r.seat_of(ana)).startswith("Nothing has happened yet")
+    r.choose(ana, "meeting", "skip")
+    r.choose(bo, "post", "leave")
+    r.advance(r.facilitator_key)
+    assert "at the team meeting: no." in _my_person(r, r.seat_of(ana))
+    assert _my_person(r, r.seat_of(bo)).startswith("Your post is empty (you left)")
+    rows = {row[0]: row for row in debrief_cells(r.debrief())}
+    assert rows["PWs in post"][1:3] == ["1", "2"]  # whole people: the room's PW 2 left
+    assert rows["PWs in post"][3] == "-1.00"
+    assert all(cell[0] in "+-" for cell in (row[3] for row in rows.values()))
+
+
 def test_the_app_listens_only_here_unless_opened_with_a_warning(monkeypatch, capsys):
     from sim import launch
 
