@@ -3,9 +3,9 @@ time, debrief) and ``/room`` (join with the code, choose for your person).
 
 Thin: every action is a call on :class:`sim.app_room.Room`, which checks it; a refused input
 shows the room's one-sentence message. A participant's page has no settings at all: it can
-only join, choose for its own seat and leave. Both pages look at the shared room's version
-four times a second and redraw when it has changed (the room changes in other people's browser
-sessions).
+only join, choose for its own seat and leave. Both pages look at the shared room four times a
+second and redraw when what they show of it has changed (the room changes in other people's
+browser sessions).
 """
 
 from __future__ import annotations
@@ -43,20 +43,38 @@ ROOM_CSS = """
 """
 
 
-def _use_room_updates(current_room: Callable[[], Room | None]) -> None:
-    """Redraw the page when the room it shows changes, in whichever browser session: every
-    :data:`REFRESH_S` seconds the room's version is read, and only a new version redraws
-    (setting a reactive value to the value it has changes nothing)."""
-    version = solara.use_reactive(None)
+def _use_room_updates(what_is_shown: Callable[[], object]) -> None:
+    """Redraw the page when what it shows of the shared room has changed, in whichever browser
+    session: every :data:`REFRESH_S` seconds ``what_is_shown()`` is read (a small value, such
+    as the room's version), and only a new value redraws the page (setting a reactive value to
+    the value it has changes nothing)."""
+    shown = solara.use_reactive(None)
 
     def loop() -> None:
         while True:
             time.sleep(REFRESH_S)
-            room = current_room()
-            version.value = None if room is None else (room.code, room.version)
+            shown.value = what_is_shown()
 
     solara.use_thread(loop, dependencies=[])
-    version.get()  # read while rendering: that is what makes a new value redraw the page
+    shown.get()  # read while rendering: that is what makes a new value redraw the page
+
+
+def _facilitator_view(opened: solara.Reactive) -> object:
+    """The facilitator sees everything: the room's version."""
+    return None if opened.value is None else (opened.value[0].code, opened.value[0].version)
+
+
+def _participant_view(joined: solara.Reactive, code: solara.Reactive) -> object:
+    """Before joining: the room's free seats (its version); after: only the week and the
+    participant's own choices, so other people's choices do not redraw every page."""
+    if joined.value is None:
+        room = _find(code.value)
+        return None if room is None else (room.code, room.version)
+    room, token = joined.value
+    try:
+        return room.week, tuple(room.my_choices(token).items())
+    except RoomError:  # no longer in the room
+        return None
 
 
 def _find(code: str) -> Room | None:
@@ -115,7 +133,7 @@ def TeamNow(room: Room, week: int):
 def FacilitatorPage():
     """Open a room; show its code, who has chosen, the shared team; advance; debrief."""
     opened = solara.use_reactive(None)  # (room, facilitator key): this browser session's room
-    _use_room_updates(lambda: opened.value[0] if opened.value else None)
+    _use_room_updates(lambda: _facilitator_view(opened))
     solara.Style(ROOM_CSS)
     preset = solara.use_reactive("london")
     seed = solara.use_reactive(1)
@@ -189,7 +207,7 @@ def ParticipantPage():
     name = solara.use_reactive("")
     seat = solara.use_reactive(None)
     joined = solara.use_reactive(None)  # (room, token)
-    _use_room_updates(lambda: joined.value[0] if joined.value else _find(code.value))
+    _use_room_updates(lambda: _participant_view(joined, code))
     solara.Style(ROOM_CSS)
     error = solara.use_reactive("")
     if joined.value is None:
