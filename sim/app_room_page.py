@@ -116,6 +116,17 @@ def debrief_html(table: pd.DataFrame, week: int) -> str:
             f"<table><tr>{head}</tr>{rows}</table>")
 
 
+def seat_labels(room: Room) -> tuple[str, ...]:
+    """One label per post of the room's team: its short name, and who plays it."""
+    players = {row["seat"]: row["player"] for row in room.status()}
+    labels = [""] * len(room.seats)
+    for seat in room.seats.values():
+        short = seat.label.replace("Clinician ", "C").replace("Manager", "Mgr")
+        player = players.get(seat.label, "")
+        labels[seat.slot] = f"{short}\n{player[:8]}" if player else short
+    return tuple(labels)
+
+
 @solara.component
 def TeamNow(room: Room, week: int):
     """The room's team this week (``week`` makes the page redraw it when time advances)."""
@@ -125,7 +136,8 @@ def TeamNow(room: Room, week: int):
 
     picture = solara.use_memo(lambda: TeamPicture(scale=1.5), [])
     frame = room.model.frame()
-    png = solara.use_memo(lambda: picture.render(frame, 0), [frame, week])
+    labels = seat_labels(room)
+    png = solara.use_memo(lambda: picture.render(frame, 0, labels), [frame, week, labels])
     solara.Image(png, width=f"{picture.fig.bbox.width:.0f}px", classes=["room-team"])
 
 

@@ -256,6 +256,22 @@ def test_a_participant_sees_what_their_person_did_and_the_debrief_in_words():
     assert all(cell[0] in "+-" for cell in (row[3] for row in rows.values()))
 
 
+def test_the_team_picture_names_each_person_and_who_plays_them():
+    from sim.app import TeamPicture
+    from sim.app_room_page import seat_labels
+
+    r = room()
+    r.join(r.code, "pw1", "Ana")
+    r.join(r.code, "clinician3", "Bartholomew")
+    labels = seat_labels(r)
+    assert labels[r.seats["pw1"].slot] == "PW 1\nAna"
+    assert labels[r.seats["clinician3"].slot] == "C3\nBartholo"  # long names cut to 8
+    assert labels[r.seats["manager"].slot] == "Mgr" and labels[r.seats["pw2"].slot] == "PW 2"
+    picture = TeamPicture()
+    assert picture.render(r.model.frame(), 0, labels)[:4] == b"\x89PNG"
+    assert sorted(t.get_text() for t in picture.ax.texts) == sorted(labels)
+
+
 def test_the_app_listens_only_here_unless_opened_with_a_warning(monkeypatch, capsys):
     from sim import launch
 
