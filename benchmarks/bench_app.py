@@ -153,7 +153,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=20, help="browser sessions at once")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    load_start = os.getloadavg()[0]
+    load_start, commit = os.getloadavg()[0], git_revision()  # as the run starts
     with app_server(RESULTS / "app_server.log") as url, chromium() as browser:
         monitor = ServerMonitor(server_process())
         baseline = monitor.sample()[2]
@@ -205,7 +205,7 @@ def main() -> None:
         "server_rss_mb_after_start": round(baseline), "server": server,
         "total_s": round(total_s, 1),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "git": git_revision(), "loadavg_1m_start": load_start,
+                    "git": commit, "loadavg_1m_start": load_start,
                     "loadavg_1m_end": os.getloadavg()[0]},
     }
     write_text(RESULTS / f"app_{date}.json", json.dumps(result, indent=2) + "\n")

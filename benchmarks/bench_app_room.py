@@ -323,13 +323,13 @@ def main(argv: list[str] | None = None) -> None:
     if not all(n >= 1 for n in sizes) or args.periods < 1 or args.idle < 0:
         parser.error("participants and periods must be at least 1, idle at least 0")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    load_start = os.getloadavg()[0]
+    load_start, commit = os.getloadavg()[0], git_revision()  # as the run starts
     results = [bench_size(chromium, n, args.periods, args.idle) for n in sizes]
     date = datetime.now(UTC).date().isoformat()
     report = {"date": date, "periods": args.periods, "preset": PRESET,
               "max_participants_per_room": MAX_PER_ROOM, "sizes": results,
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                          "git": git_revision(), "loadavg_1m_start": load_start,
+                          "git": commit, "loadavg_1m_start": load_start,
                           "loadavg_1m_end": os.getloadavg()[0]}}
     write_text(RESULTS / f"app_room_{date}.json", json.dumps(report, indent=2) + "\n")
     text = markdown(report)
