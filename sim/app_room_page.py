@@ -36,6 +36,9 @@ ROOM_CSS = """
   padding: 8px 14px !important; white-space: normal; text-transform: none; font-size: 1em;
   letter-spacing: normal; border: 1px solid #bbb !important; margin: 0 -1px -1px 0; }
 .room-page .v-btn-toggle .v-btn .v-btn__content { white-space: normal; }
+.room-page .v-btn-toggle .v-btn.v-btn--active { background-color: #1565c0 !important;
+  color: white !important; font-weight: bold; }
+.room-page .v-btn-toggle .v-btn.v-btn--active::before { opacity: 0 !important; }
 .room-join, .room-week { display: block; margin-top: 6px; }
 .debrief table { border-collapse: collapse; }
 .debrief td, .debrief th { padding: 4px 14px; border-bottom: 1px solid #ddd; text-align: right; }
@@ -94,12 +97,13 @@ def _attempt(error: solara.Reactive[str], action) -> None:
 
 
 def debrief_cells(table: pd.DataFrame) -> list[list[str]]:
-    """The debrief's rows as the page shows them: counts whole, the 0-1 scales to two
-    decimals, the difference signed."""
-    def number(outcome: str, value: float) -> str:
-        return f"{value:.0f}" if outcome == "PWs in post" else f"{value:.2f}"
+    """The debrief's rows as the page shows them: the count of PWs whole, the other outcomes
+    to two decimals, the difference signed."""
+    def number(outcome: str, value: float, sign: str = "") -> str:
+        return f"{value:{sign}.{0 if outcome == 'PWs in post' else 2}f}"
 
-    return [[outcome, number(outcome, room), number(outcome, rules), f"{difference:+.2f}"]
+    return [[outcome, number(outcome, room), number(outcome, rules),
+             number(outcome, difference, "+")]
             for outcome, room, rules, difference in zip(
                 table["outcome"], table["room"], table["model's rules"], table["difference"],
                 strict=True)]
@@ -111,8 +115,9 @@ def debrief_html(table: pd.DataFrame, week: int) -> str:
                    ("Outcome (team 1)", "Your room", "The model's people", "Difference"))
     rows = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
                    for row in debrief_cells(table))
-    return (f"<p>At week {week}. Every outcome runs from 0 to 1 except PWs in post (a count); "
-            "the difference is your room minus the model's people.</p>"
+    return (f"<p>At week {week}. Distinctiveness, the two gaps and recovery run from 0 to 1; "
+            "strain starts at 0 (none); PWs in post is a count. The difference is your room "
+            "minus the model's people.</p>"
             f"<table><tr>{head}</tr>{rows}</table>")
 
 

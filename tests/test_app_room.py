@@ -252,8 +252,9 @@ def test_a_participant_sees_what_their_person_did_and_the_debrief_in_words():
     assert _my_person(r, r.seat_of(bo)).startswith("Your post is empty (you left)")
     rows = {row[0]: row for row in debrief_cells(r.debrief())}
     assert rows["PWs in post"][1:3] == ["1", "2"]  # whole people: the room's PW 2 left
-    assert rows["PWs in post"][3] == "-1.00"
+    assert rows["PWs in post"][3] == "-1"
     assert all(cell[0] in "+-" for cell in (row[3] for row in rows.values()))
+    assert rows["PW strain"][1].count(".") == 1 and len(rows["PW strain"][1].split(".")[1]) == 2
 
 
 def test_the_team_picture_names_each_person_and_who_plays_them():
