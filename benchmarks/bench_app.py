@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 import numpy as np
 import psutil
 
-from sim.app_driver import REPO, AppSession, app_server, chromium
+from sim.app_driver import PATIENCE_MS, REPO, AppSession, app_server, chromium
 from sim.app_model import (
     APP_HORIZON_WEEKS,
     PRESETS,
@@ -41,6 +41,8 @@ from sim.output import git_revision, write_text
 
 RESULTS = REPO / "benchmarks" / "results"
 STEPS_PER_SESSION = 5
+#: Seconds without a new week after which a playing session counts as stalled.
+STALL_S = 300
 
 
 def plan_for(index: int) -> dict:
@@ -67,6 +69,29 @@ def solo_csv(plan: dict) -> bytes:
     levers = {"pw_count": plan["pw_count"]} if "pw_count" in plan else {}
     return frame_csv(WorkshopModel(preset=plan["preset"], seed=plan["seed"], **levers)
                      .run().frame())
+
+
+def wait_to_the_end(user: AppSession) -> str:
+    """Wait until the session's run has ended, however slowly: "" then, or why not. A session
+    that shows no new week for :data:`STALL_S` seconds has stalled (an error); one that is
+    only slow (a busy machine, many sessions) is waited for."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    last, since = user.week(), time.monotonic()
+    user.page.set_default_timeout(30_000)
+    try:
+        while True:
+            try:
+                user.wait_until_finished(APP_HORIZON_WEEKS)
+                return ""
+            except PlaywrightTimeout:
+                week = user.week()
+                if week != last:
+                    last, since = week, time.monotonic()
+                elif time.monotonic() - since > STALL_S:
+                    return f"stalled at week {week}: no new week for {STALL_S} s"
+    finally:
+        user.page.set_default_timeout(PATIENCE_MS)
 
 
 def quantiles(values: list[float]) -> dict[str, float]:
@@ -176,13 +201,12 @@ def main() -> None:
         steps = [user.step() for _ in range(STEPS_PER_SESSION) for user in users[1::2]]
         for user in users[1::2]:
             user.play()
-        for user in users:
-            user.wait_until_finished(APP_HORIZON_WEEKS)
+        stalled = [wait_to_the_end(user) for user in users]
         full_play_s = time.perf_counter() - play_start
         errors, mismatches = [], []
         for i, (user, plan) in enumerate(zip(users, plans, strict=True)):
-            if user.error_text() or user.recorder.errors:
-                errors.append({"session": i, "error": user.error_text()[:500],
+            if user.error_text() or user.recorder.errors or stalled[i]:
+                errors.append({"session": i, "error": (stalled[i] or user.error_text())[:500],
                                "page_errors": user.recorder.errors[:3]})
             if user.week() != APP_HORIZON_WEEKS or user.download_csv() != solo_csv(plan):
                 mismatches.append({"session": i, **plan, "week": user.week()})
