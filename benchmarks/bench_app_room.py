@@ -18,11 +18,12 @@ Measured, never asserted:
 - *join*: from opening ``/room`` to the page saying "You are ...";
 - *choice seen*: from a participant's click to the facilitator's screen counting it;
 - *advance seen*: from the facilitator's click to a participant's page showing the new week
-  (both pages look at the room once a second, so up to about a second of it is that wait);
+  (both pages look at the room four times a second, so up to a quarter of a second of it is
+  that wait);
 - *debrief*: from the click to the table;
 - the server process's CPU (as cores busy: CPU seconds / wall seconds) and resident memory,
   sampled four times a second; while everyone waits (``--idle`` s) it is the cost of the
-  pages' once-a-second look at the room;
+  pages looking at the room (they redraw only when what they show has changed);
 - errors: uncaught page errors, failed requests, a traceback or error shown on any page,
   tracebacks in the server log, and whether each room's debrief equals the same room replayed
   in this process (same settings, seed, seats and choices).
