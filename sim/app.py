@@ -379,7 +379,7 @@ class TeamPicture(_Blitted):
         size = 10 * scale
         self.fig.subplots_adjust(left=0.02, right=0.9, bottom=0.12, top=0.93)
         self.ax = self.fig.subplots()
-        self.ax.set(xlim=(-1.35, 1.35), ylim=(-1.35, 1.35), aspect="equal")
+        self.ax.set(xlim=(-1.35, 1.35), ylim=(-1.35, 1.55), aspect="equal")  # room for labels
         self.ax.axis("off")
         self.ties = self._animate(self.ax.add_collection(LineCollection([], color="0.3")))
         self.people = {role: self._animate(self.ax.scatter([], [], marker=marker, zorder=3))
