@@ -379,7 +379,7 @@ class TeamPicture(_Blitted):
         size = 10 * scale
         self.fig.subplots_adjust(left=0.02, right=0.9, bottom=0.12, top=0.93)
         self.ax = self.fig.subplots()
-        self.ax.set(xlim=(-1.35, 1.35), ylim=(-1.35, 1.35), aspect="equal")
+        self.ax.set(xlim=(-1.35, 1.35), ylim=(-1.35, 1.55), aspect="equal")  # room for labels
         self.ax.axis("off")
         self.ties = self._animate(self.ax.add_collection(LineCollection([], color="0.3")))
         self.people = {role: self._animate(self.ax.scatter([], [], marker=marker, zorder=3))
@@ -398,11 +398,12 @@ class TeamPicture(_Blitted):
         self.fig.legend(handles=legend, loc="lower center", ncols=3, fontsize=size * 0.9,
                         frameon=False)
         bar = self.fig.colorbar(matplotlib.cm.ScalarMappable(cmap=PRACTICE_CMAP), ax=self.ax,
-                                shrink=0.6, pad=0.01)
+                                shrink=0.6, pad=0.07)
         bar.set_label("practice: 0 conventional .. 1 distinctive peer", fontsize=size * 0.9)
         bar.ax.tick_params(labelsize=size * 0.8)
 
-    def render(self, frame: Frame, team: int) -> bytes:
+    def render(self, frame: Frame, team: int, labels: tuple[str, ...] | None = None) -> bytes:
+        """``labels``: one per post (empty: none); by default "PW" beside each PW post."""
         view = frame.teams[team]
         n = len(view.role)
         angle = np.pi / 2 - 2 * np.pi * np.arange(n) / n  # manager at the top, fixed places
@@ -426,18 +427,25 @@ class TeamPicture(_Blitted):
             scatter.set_linewidths(np.where(present[who], 2.5, 3.0))
         self.vacant.set_offsets(xy[~view.occupied] if (~view.occupied).any()
                                 else np.empty((0, 2)))
-        self.title.set_text(f"Team {team + 1}, week {frame.week}: size = status, "
+        self.title.set_text(f"Team {team + 1}, week {frame.week}: size = standing, "
                             "lines = ties")
-        pw_slots = tuple(np.nonzero(view.role == "PW")[0])
+        if labels is None:
+            labels = tuple("PW" if role == "PW" else "" for role in view.role)
 
         def redraw_static() -> None:
             for text in list(self.ax.texts):
                 text.remove()
-            for k in pw_slots:
-                self.ax.annotate("PW", xy[k] * 1.2, ha="center", va="center",
-                                 fontsize=10 * self.scale, fontweight="bold")
+            gap = 19 * self.scale  # points: just beyond the largest marker
+            for k, label in enumerate(labels):
+                if label:  # outside the circle, running away from it
+                    x, y = xy[k]
+                    self.ax.annotate(
+                        label, xy[k], xytext=(gap * x, gap * y), textcoords="offset points",
+                        ha="left" if x > 0.3 else "right" if x < -0.3 else "center",
+                        va="bottom" if y > 0.5 else "top" if y < -0.5 else "center",
+                        fontsize=9 * self.scale, fontweight="bold")
 
-        return self._blit((n, pw_slots), redraw_static)
+        return self._blit((n, labels), redraw_static)
 
 
 def monitor_values(frame: Frame) -> dict[str, float]:

@@ -203,6 +203,8 @@ class Room:
         self.players: dict[str, Player] = {}  # token -> player
         self.choices: dict[str, dict[str, str]] = {}  # seat -> {decision: option}
         self.log: list[dict] = []  # one row per seat and period: what was decided, by whom
+        #: Counts every change (join, choice, leaving, advance): a page redraws when it moves.
+        self.version = 0
         self.lock = threading.RLock()
 
     # --- participants -----------------------------------------------------------------
@@ -219,6 +221,7 @@ class Room:
                 raise RoomError(f"{self.seats[seat].label} is already taken")
             token = secrets.token_urlsafe(16)
             self.players[token] = Player(name, seat, token)
+            self.version += 1
             return token
 
     def drop(self, token: str) -> None:
@@ -227,6 +230,7 @@ class Room:
             player = self._player(token)
             del self.players[token]
             self.choices.pop(player.seat, None)
+            self.version += 1
 
     def seat_of(self, token: str) -> Seat:
         with self.lock:
@@ -245,14 +249,15 @@ class Room:
             allowed = self.decisions_for(player.seat)
             if decision not in allowed:
                 raise RoomError(f"{self.seats[player.seat].label} has no decision {decision!r}")
+            if option is not None and option not in allowed[decision].options:
+                raise RoomError(f"{option!r} is not an option of {decision!r}: choose "
+                                + " or ".join(allowed[decision].options))
             mine = self.choices.setdefault(player.seat, {})
             if option is None:
                 mine.pop(decision, None)
-                return
-            if option not in allowed[decision].options:
-                raise RoomError(f"{option!r} is not an option of {decision!r}: choose "
-                                + " or ".join(allowed[decision].options))
-            mine[decision] = option
+            else:
+                mine[decision] = option
+            self.version += 1
 
     def my_choices(self, token: str) -> dict[str, str]:
         with self.lock:
@@ -302,6 +307,7 @@ class Room:
             # "leave" is done once; a newcomer in that post starts with open decisions.
             self.choices = {k: {d: o for d, o in v.items() if d != "post"}
                             for k, v in self.choices.items()}
+            self.version += 1
             return self.week
 
     def debrief(self) -> pd.DataFrame:

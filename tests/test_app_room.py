@@ -214,6 +214,65 @@ def test_debrief_compares_the_rooms_team_with_the_rules_same_seed():
     assert all(d.options for d in DECISIONS.values())
 
 
+def test_every_change_moves_the_version_the_pages_redraw_on_and_reading_does_not():
+    r = room()
+    seen = [r.version]
+
+    def changed() -> bool:
+        seen.append(r.version)
+        return seen[-1] > seen[-2]
+
+    token = r.join(r.code, "pw1", "Ana")
+    assert changed()
+    r.choose(token, "meeting", "skip")
+    assert changed()
+    r.choose(token, "meeting", None)
+    assert changed()
+    with pytest.raises(RoomError):
+        r.choose(token, "meeting", "maybe")
+    assert not changed()  # a refused input changes nothing
+    r.status(), r.my_choices(token), r.debrief()
+    assert not changed()
+    r.advance(r.facilitator_key)
+    assert changed()
+    r.drop(token)
+    assert changed()
+
+
+def test_a_participant_sees_what_their_person_did_and_the_debrief_in_words():
+    from sim.app_room_page import _my_person, debrief_cells
+
+    r = room()
+    ana, bo = r.join(r.code, "pw1", "Ana"), r.join(r.code, "pw2", "Bo")
+    assert _my_person(r, r.seat_of(ana)).startswith("Nothing has happened yet")
+    r.choose(ana, "meeting", "skip")
+    r.choose(bo, "post", "leave")
+    r.advance(r.facilitator_key)
+    assert "at the team meeting: no." in _my_person(r, r.seat_of(ana))
+    assert _my_person(r, r.seat_of(bo)).startswith("Your post is empty (you left)")
+    rows = {row[0]: row for row in debrief_cells(r.debrief())}
+    assert rows["PWs in post"][1:3] == ["1", "2"]  # whole people: the room's PW 2 left
+    assert rows["PWs in post"][3] == "-1"
+    assert all(cell[0] in "+-" for cell in (row[3] for row in rows.values()))
+    assert rows["PW strain"][1].count(".") == 1 and len(rows["PW strain"][1].split(".")[1]) == 2
+
+
+def test_the_team_picture_names_each_person_and_who_plays_them():
+    from sim.app import TeamPicture
+    from sim.app_room_page import seat_labels
+
+    r = room()
+    r.join(r.code, "pw1", "Ana")
+    r.join(r.code, "clinician3", "Bartholomew")
+    labels = seat_labels(r)
+    assert labels[r.seats["pw1"].slot] == "PW 1\nAna"
+    assert labels[r.seats["clinician3"].slot] == "C3\nBartholo"  # long names cut to 8
+    assert labels[r.seats["manager"].slot] == "Mgr" and labels[r.seats["pw2"].slot] == "PW 2"
+    picture = TeamPicture()
+    assert picture.render(r.model.frame(), 0, labels)[:4] == b"\x89PNG"
+    assert sorted(t.get_text() for t in picture.ax.texts) == sorted(labels)
+
+
 def test_the_app_listens_only_here_unless_opened_with_a_warning(monkeypatch, capsys):
     from sim import launch
 
@@ -281,7 +340,7 @@ def test_a_facilitator_and_five_participants_play_to_the_debrief():
         # Ed (clinician 2) drops out: their person follows the rules.
         players["clinician2"].get_by_role("button", name="Leave the room").click()
         players["clinician2"].get_by_label("Room code").wait_for()
-        host.get_by_text("Clinician 2: (the model's rule)").wait_for()
+        host.get_by_text("Clinician 2: nobody (the model decides)").wait_for()
         host.get_by_role("button", name=f"Advance {PERIOD_WEEKS} weeks").click()
         for seat, p in players.items():
             if seat != "clinician2":
