@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.errors import HydraException
@@ -47,7 +48,7 @@ from sim.analysis.compare_report import (
     OutcomeSpec,
     write_compare_report,
 )
-from sim.config import CONF_DIR, SimConfig, load_config
+from sim.config import CONF_DIR, SimConfig, load_config, yaml_error
 from sim.metrics import TEAM_OUTCOMES
 from sim.output import git_revision, write_text
 from sim.params import ConfigError, describe_allowed
@@ -183,6 +184,8 @@ def load_design(name: str, folder: Path = DESIGN_DIR) -> TeamDesign:
     try:
         node = OmegaConf.merge(OmegaConf.structured(TeamDesign), OmegaConf.load(path))
         design: TeamDesign = OmegaConf.to_object(node)
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise yaml_error(err, path) from None
     except OmegaConfBaseException as err:
         raise ConfigError(f"design {name}: {getattr(err, 'full_key', '?')}",
                           getattr(err, "value", "(unknown key)"),
@@ -310,6 +313,8 @@ def load_compare_config(overrides: list[str]) -> CompareConfig:
             cfg = compose(config_name="compare", overrides=list(overrides))
         reject_unknown_keys(OmegaConf.to_container(cfg, resolve=True), CompareConfig, "")
         config: CompareConfig = OmegaConf.to_object(cfg)
+    except yaml.YAMLError as err:
+        raise yaml_error(err) from None
     except OmegaConfBaseException as err:
         raise omegaconf_error(err) from None
     except HydraException as err:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.errors import HydraException
@@ -131,6 +132,17 @@ def _config_error(err: Exception) -> ConfigError:
     return ConfigError(key, getattr(err, "value", "?"), str(err).splitlines()[0])
 
 
+def yaml_error(err: yaml.YAMLError | UnicodeDecodeError, path: Path | None = None) -> ConfigError:
+    """One message for a YAML file that does not parse (malformed, a key twice, binary): the
+    file, the line and the problem."""
+    mark = getattr(err, "problem_mark", None)
+    name = path or getattr(mark, "name", None) or getattr(err, "name", None) or "a config file"
+    where = f"line {mark.line + 1}: " if mark is not None else ""
+    problem = (getattr(err, "problem", None) or getattr(err, "reason", None)
+               or str(err).splitlines()[0])
+    return ConfigError(str(name), f"{where}{problem}", "a well-formed YAML file, each key once")
+
+
 def _composition_error(err: HydraException, overrides: list[str]) -> ConfigError:
     """A clear message for a failed composition: bad group option, unknown key, bad type."""
     if isinstance(err.__cause__, OmegaConfBaseException):
@@ -173,6 +185,8 @@ def load_config(overrides: list[str] | None = None) -> SimConfig:
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = compose(config_name="config", overrides=list(overrides or []))
+    except yaml.YAMLError as err:
+        raise yaml_error(err) from None
     except OmegaConfBaseException as err:
         raise _config_error(err) from None
     except HydraException as err:

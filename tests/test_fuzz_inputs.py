@@ -164,6 +164,38 @@ def test_sweep_refuses_bad_csv_designs(content):
         assert not out.exists()
 
 
+#: YAML that does not parse, or a key given twice (YAML would keep the last silently).
+YAML_BAD = st.one_of(
+    st.from_regex(r"[a-z]{3,8}", fullmatch=True).map(lambda key: f"{key}: 1\n{key}: 2\n"),
+    st.sampled_from(["name: [unclosed\n", "a: b: c\n", "{\n", "- a\nb: 1\n",
+                     "a:\n\tb: 1\n", "a: 1\n  b: 2\n"]))
+
+
+@FUZZ
+@given(YAML_BAD)
+def test_sweep_refuses_malformed_experiment_files(text):
+    with workdir() as folder:
+        path = folder / "conf" / "experiment" / "mine.yaml"
+        path.parent.mkdir(parents=True)
+        path.write_text("# @package _global_\n" + text)
+        out = folder / "out"
+        argv = ["+experiment=mine", f"hydra.searchpath=[file://{folder / 'conf'}]",
+                f"sweep.output_dir={out}"]
+        check(sweep.main, argv, [str(path)], folder, {path.parent.parent, path.parent, path})
+        assert not out.exists()
+
+
+@FUZZ
+@given(st.one_of(YAML_BAD.map(str.encode), st.binary(min_size=1, max_size=100).filter(
+    lambda b: not b.decode("utf-8", "ignore").isprintable())))
+def test_compare_refuses_malformed_design_files(content):
+    with workdir() as folder:
+        path = folder / "mine.yaml"
+        path.write_bytes(content)
+        check(compare.main, [f"designs=[current,{path}]", f"output_dir={folder / 'out'}"],
+              [str(path)], folder, {path})
+
+
 corrupt = st.one_of(st.binary(max_size=300), st.just(b"PAR1" + b"\x00" * 40 + b"PAR1"))
 
 

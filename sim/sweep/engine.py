@@ -21,13 +21,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.analysis.report import write_report
-from sim.config import CONF_DIR
+from sim.config import CONF_DIR, yaml_error
 from sim.output import git_revision, package_versions, write_parquet, write_text
 from sim.params import ConfigError
 from sim.sweep.backends import JOBQUEUE_CLUSTERS, check_scheduler_reachable, chunk_results
@@ -59,6 +60,8 @@ def load_sweep_config(overrides: list[str]) -> DictConfig:
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             return compose(config_name="sweep", overrides=list(overrides))
+    except yaml.YAMLError as err:  # an experiment file (conf/experiment/, a search path)
+        raise yaml_error(err) from None
     except OmegaConfBaseException as err:
         raise omegaconf_error(err) from None
     except HydraException as err:
