@@ -50,7 +50,7 @@ from sim.analysis.compare_report import (
 )
 from sim.config import CONF_DIR, SimConfig, load_config, yaml_error
 from sim.metrics import TEAM_OUTCOMES
-from sim.output import git_revision, write_text
+from sim.output import check_writable, git_revision, write_text
 from sim.params import ConfigError, describe_allowed
 from sim.roster import (
     DAY_NAMES,
@@ -318,8 +318,9 @@ def load_compare_config(overrides: list[str]) -> CompareConfig:
     except OmegaConfBaseException as err:
         raise omegaconf_error(err) from None
     except HydraException as err:
-        if isinstance(err.__cause__, OmegaConfBaseException):
-            raise omegaconf_error(err.__cause__) from None
+        cause = err.__cause__ or err.__context__  # a bad key or type inside a config file
+        if isinstance(cause, OmegaConfBaseException):
+            raise omegaconf_error(cause) from None
         raise ConfigError("overrides", list(overrides), str(err).splitlines()[0]) from None
     check_settings(config)
     return config
@@ -564,6 +565,7 @@ def run_compare(config: CompareConfig, command: str = "python -m sim.compare",
 
     ``on_progress(done, total)`` is called as each design's runs finish (for the app)."""
     prep = prepare(config)
+    check_writable(prep.folder, "output_dir")
     trimmed = dataclasses.replace(config, uncertain=prep.uncertain)
     new_folder = not prep.folder.exists()
     for name in prep.unsampled:

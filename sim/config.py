@@ -145,8 +145,9 @@ def yaml_error(err: yaml.YAMLError | UnicodeDecodeError, path: Path | None = Non
 
 def _composition_error(err: HydraException, overrides: list[str]) -> ConfigError:
     """A clear message for a failed composition: bad group option, unknown key, bad type."""
-    if isinstance(err.__cause__, OmegaConfBaseException):
-        return _config_error(err.__cause__)
+    cause = err.__cause__ or err.__context__  # a bad key or type inside a config file
+    if isinstance(cause, OmegaConfBaseException):
+        return _config_error(cause)
     text = str(err)
     missing = re.search(r"Could not find '([^']+)/([^']+)'", text)
     if missing:
@@ -156,9 +157,10 @@ def _composition_error(err: HydraException, overrides: list[str]) -> ConfigError
     return ConfigError("overrides", overrides, text.splitlines()[0])
 
 
-def check_bool_overrides(overrides: list[str]) -> None:
+def check_override_values(overrides: list[str]) -> None:
     """``key=value`` overrides of a boolean parameter give true or false, nothing else
-    (composing would read ``context.peer_network=2`` as true)."""
+    (composing would read ``context.peer_network=2`` as true); a table (per profession or
+    sector) is not set to ``{}`` (Hydra merges tables, so that would change nothing)."""
     for override in overrides:
         key, sep, value = override.lstrip("+~").partition("=")
         node: Any = SimConfig
@@ -174,6 +176,10 @@ def check_bool_overrides(overrides: list[str]) -> None:
         if (sep and field_ is not None and field_.type in (bool, "bool")
                 and value.strip().lower() not in ("true", "false")):
             raise ConfigError(key, value, "true or false")
+        if sep and field_ is not None and str(field_.type).startswith("dict") \
+                and value.strip() == "{}":
+            raise ConfigError(key, value, "a table with at least one entry ({} would leave "
+                              f"the defaults unchanged); set entries one by one: {key}.NAME=...")
 
 
 def load_config(overrides: list[str] | None = None) -> SimConfig:
@@ -181,7 +187,7 @@ def load_config(overrides: list[str] | None = None) -> SimConfig:
 
     Used by tests, notebooks and the pre-flight check of ``python -m sim.run``.
     """
-    check_bool_overrides(list(overrides or []))
+    check_override_values(list(overrides or []))
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = compose(config_name="config", overrides=list(overrides or []))

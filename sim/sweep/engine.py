@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import re
 import signal
 import sys
 import threading
@@ -65,8 +66,13 @@ def load_sweep_config(overrides: list[str]) -> DictConfig:
     except OmegaConfBaseException as err:
         raise omegaconf_error(err) from None
     except HydraException as err:
-        if isinstance(err.__cause__, OmegaConfBaseException):
-            raise omegaconf_error(err.__cause__) from None
+        # a bad key or type inside a config file: Hydra raises while handling OmegaConf's error
+        cause = err.__cause__ or err.__context__
+        if isinstance(cause, OmegaConfBaseException):
+            found = omegaconf_error(cause)
+            where = re.match(r"In '([^']+)'", str(err))
+            raise ConfigError(found.key, found.value, found.allowed + (
+                f" (in {where.group(1)}.yaml)" if where else "")) from None
         message = str(err).splitlines()[0]
         if "experiment/" in message:
             raise ConfigError("experiment", message.split("experiment/")[-1].rstrip("'"),
