@@ -284,7 +284,7 @@ def cases() -> list[Case]:
                ["experiment.replications"]),
           Case("too-narrow integer Morris range", "sim.sensitivity",
                [*SENSITIVITY, "experiment.factors=[{name: recruitment.refill_delay_weeks, "
-                "range: [8, 9]}, {name: meetings.tie_gain, range: [0.07, 0.13]}]",
+                "range: [8.1, 8.4]}, {name: meetings.tie_gain, range: [0.07, 0.13]}]",
                 "sweep.output_dir={d}/out"], ["recruitment.refill_delay_weeks"])]
     # faults: signals and what a kill leaves
     c += [Case("Ctrl-C on sim.run", "sim.run",
