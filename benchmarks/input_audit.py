@@ -449,7 +449,9 @@ MATRIX: dict[str, dict[str, list[str]]] = {
                       "rerun_finishes"],
         "dask": ["test_sweep_resume.test_a_lost_dask_worker_is_replaced_without_losing_runs"]},
     "Ctrl-C": {"serial": ["test_sweep_resume.test_ctrl_c_stops_cleanly_and_the_rerun_finishes"]},
-    "SIGTERM": {"serial": ["test_sweep_isolation.test_sigterm_leaves_a_true_manifest"]},
+    "SIGTERM": {"serial": ["test_sweep_isolation.test_sigterm_leaves_a_true_manifest",
+                           "test_sweep_resume.test_sigterm_on_the_command_exits_143_with_one_"
+                           "line_and_the_rerun_finishes"]},
     "kill between a chunk's two files": {
         "serial": ["test_sweep_resume.test_a_kill_between_a_chunks_two_files_leaves_no_trace"]},
     "two concurrent writers": {
