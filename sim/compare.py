@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.errors import HydraException
@@ -47,9 +48,9 @@ from sim.analysis.compare_report import (
     OutcomeSpec,
     write_compare_report,
 )
-from sim.config import CONF_DIR, SimConfig, load_config
+from sim.config import CONF_DIR, SimConfig, load_config, yaml_error
 from sim.metrics import TEAM_OUTCOMES
-from sim.output import git_revision, write_text
+from sim.output import check_writable, git_revision, write_text
 from sim.params import ConfigError, describe_allowed
 from sim.roster import (
     DAY_NAMES,
@@ -183,6 +184,8 @@ def load_design(name: str, folder: Path = DESIGN_DIR) -> TeamDesign:
     try:
         node = OmegaConf.merge(OmegaConf.structured(TeamDesign), OmegaConf.load(path))
         design: TeamDesign = OmegaConf.to_object(node)
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise yaml_error(err, path) from None
     except OmegaConfBaseException as err:
         raise ConfigError(f"design {name}: {getattr(err, 'full_key', '?')}",
                           getattr(err, "value", "(unknown key)"),
@@ -310,11 +313,14 @@ def load_compare_config(overrides: list[str]) -> CompareConfig:
             cfg = compose(config_name="compare", overrides=list(overrides))
         reject_unknown_keys(OmegaConf.to_container(cfg, resolve=True), CompareConfig, "")
         config: CompareConfig = OmegaConf.to_object(cfg)
+    except yaml.YAMLError as err:
+        raise yaml_error(err) from None
     except OmegaConfBaseException as err:
         raise omegaconf_error(err) from None
     except HydraException as err:
-        if isinstance(err.__cause__, OmegaConfBaseException):
-            raise omegaconf_error(err.__cause__) from None
+        cause = err.__cause__ or err.__context__  # a bad key or type inside a config file
+        if isinstance(cause, OmegaConfBaseException):
+            raise omegaconf_error(cause) from None
         raise ConfigError("overrides", list(overrides), str(err).splitlines()[0]) from None
     check_settings(config)
     return config
@@ -559,6 +565,7 @@ def run_compare(config: CompareConfig, command: str = "python -m sim.compare",
 
     ``on_progress(done, total)`` is called as each design's runs finish (for the app)."""
     prep = prepare(config)
+    check_writable(prep.folder, "output_dir")
     trimmed = dataclasses.replace(config, uncertain=prep.uncertain)
     new_folder = not prep.folder.exists()
     for name in prep.unsampled:

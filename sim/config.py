@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.errors import HydraException
@@ -131,10 +132,22 @@ def _config_error(err: Exception) -> ConfigError:
     return ConfigError(key, getattr(err, "value", "?"), str(err).splitlines()[0])
 
 
+def yaml_error(err: yaml.YAMLError | UnicodeDecodeError, path: Path | None = None) -> ConfigError:
+    """One message for a YAML file that does not parse (malformed, a key twice, binary): the
+    file, the line and the problem."""
+    mark = getattr(err, "problem_mark", None)
+    name = path or getattr(mark, "name", None) or getattr(err, "name", None) or "a config file"
+    where = f"line {mark.line + 1}: " if mark is not None else ""
+    problem = (getattr(err, "problem", None) or getattr(err, "reason", None)
+               or str(err).splitlines()[0])
+    return ConfigError(str(name), f"{where}{problem}", "a well-formed YAML file, each key once")
+
+
 def _composition_error(err: HydraException, overrides: list[str]) -> ConfigError:
     """A clear message for a failed composition: bad group option, unknown key, bad type."""
-    if isinstance(err.__cause__, OmegaConfBaseException):
-        return _config_error(err.__cause__)
+    cause = err.__cause__ or err.__context__  # a bad key or type inside a config file
+    if isinstance(cause, OmegaConfBaseException):
+        return _config_error(cause)
     text = str(err)
     missing = re.search(r"Could not find '([^']+)/([^']+)'", text)
     if missing:
@@ -144,9 +157,10 @@ def _composition_error(err: HydraException, overrides: list[str]) -> ConfigError
     return ConfigError("overrides", overrides, text.splitlines()[0])
 
 
-def check_bool_overrides(overrides: list[str]) -> None:
+def check_override_values(overrides: list[str]) -> None:
     """``key=value`` overrides of a boolean parameter give true or false, nothing else
-    (composing would read ``context.peer_network=2`` as true)."""
+    (composing would read ``context.peer_network=2`` as true); a table (per profession or
+    sector) is not set to ``{}`` (Hydra merges tables, so that would change nothing)."""
     for override in overrides:
         key, sep, value = override.lstrip("+~").partition("=")
         node: Any = SimConfig
@@ -162,6 +176,10 @@ def check_bool_overrides(overrides: list[str]) -> None:
         if (sep and field_ is not None and field_.type in (bool, "bool")
                 and value.strip().lower() not in ("true", "false")):
             raise ConfigError(key, value, "true or false")
+        if sep and field_ is not None and str(field_.type).startswith("dict") \
+                and value.strip() == "{}":
+            raise ConfigError(key, value, "a table with at least one entry ({} would leave "
+                              f"the defaults unchanged); set entries one by one: {key}.NAME=...")
 
 
 def load_config(overrides: list[str] | None = None) -> SimConfig:
@@ -169,10 +187,12 @@ def load_config(overrides: list[str] | None = None) -> SimConfig:
 
     Used by tests, notebooks and the pre-flight check of ``python -m sim.run``.
     """
-    check_bool_overrides(list(overrides or []))
+    check_override_values(list(overrides or []))
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = compose(config_name="config", overrides=list(overrides or []))
+    except yaml.YAMLError as err:
+        raise yaml_error(err) from None
     except OmegaConfBaseException as err:
         raise _config_error(err) from None
     except HydraException as err:

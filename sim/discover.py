@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from sim.analysis.discovery import DiscoveryError, PrimSettings, discover
+from sim.output import check_writable
 from sim.params import ConfigError
 
 
@@ -45,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = PrimSettings(args.threshold, args.peel_alpha, args.paste_alpha, args.mass_min,
                             args.max_boxes, args.box_index, args.max_qp)
     try:
+        check_writable(Path(args.out or Path(args.output_dir) / "discovery"),
+                       "--out" if args.out else "output_dir")
         result = discover(args.output_dir, args.goal, settings, args.per_run, args.out)
     except (DiscoveryError, ConfigError) as err:  # ConfigError: a corrupt or duplicated part
         print(f"error: {err}", file=sys.stderr)

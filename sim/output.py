@@ -21,9 +21,30 @@ from typing import Any
 
 import pandas as pd
 
+from sim.params import ConfigError
+
 #: Versions recorded in every manifest: this software (CITATION.cff) and what it runs on.
 PACKAGES = ("peer-worker-sim", "mesa", "numpy", "pandas", "pyarrow", "matplotlib", "hydra-core",
             "omegaconf")
+
+
+def check_writable(folder: Path, key: str) -> None:
+    """Refuse, before any work, a folder that cannot be written: read-only, full, or a file
+    in the way. Probes its nearest existing folder with a nameless temporary file, so nothing
+    is left behind (raises ``ConfigError`` naming ``key`` and the folder)."""
+    existing = Path(folder).absolute()
+    while not existing.is_dir() and existing != existing.parent:
+        if existing.exists():  # a file where a folder should be
+            raise ConfigError(key, str(folder), f"a folder that can be written ({existing} "
+                              "is a file)")
+        existing = existing.parent
+    try:
+        with tempfile.TemporaryFile(dir=existing) as probe:
+            probe.write(b"\0" * 4096)
+            probe.flush()
+    except OSError as err:
+        raise ConfigError(key, str(folder), f"a folder that can be written ({existing}: "
+                          f"{err.strerror or err})") from None
 
 
 @contextmanager

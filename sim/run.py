@@ -17,6 +17,7 @@ week they left), ``summary.csv``, ``dashboard.png``, ``config.yaml``,
 
 from __future__ import annotations
 
+import itertools
 import logging
 import shutil
 import sys
@@ -26,13 +27,16 @@ from pathlib import Path
 
 import hydra
 import pandas as pd
+from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from sim import plots
 from sim.config import CONF_DIR, SimConfig, load_config, to_params
 from sim.model import PeerWorkModel
-from sim.output import write_manifest, write_parquet, write_text
+from sim.output import check_writable, write_manifest, write_parquet, write_text
 from sim.params import ConfigError
 
 #: Outcomes shown in the printed summary.
@@ -109,14 +113,38 @@ def hydra_main(cfg: DictConfig) -> None:
         print(f"outputs: {out_dir}")
 
 
+def job_overrides(overrides: list[str]) -> list[list[str]]:
+    """The overrides of every job of a multirun (``-m seed=1,2 team=small,default``), as
+    Hydra's basic sweeper expands them."""
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except HydraException as err:
+        raise ConfigError("overrides", overrides, str(err).splitlines()[0]) from None
+    choices = [[f"{o.get_key_element()}={value}" for value in o.sweep_string_iterator()]
+               if o.is_sweep_override() else [o.input_line] for o in parsed]
+    return [list(job) for job in itertools.product(*choices)]
+
+
+def check_overrides(overrides: list[str], multirun: bool) -> None:
+    """Every job's config is valid and its output folder can be written (``ConfigError``)."""
+    for job in job_overrides(overrides) if multirun else [overrides]:
+        load_config(job)
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        hydra_cfg = compose(config_name="config", overrides=overrides if not multirun else
+                            job_overrides(overrides)[0], return_hydra_config=True).hydra
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    check_writable(Path(hydra_cfg.sweep.dir if multirun else hydra_cfg.run.dir), key)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Validate the overrides first (no folder is created for a bad config), then run Hydra."""
+    """Validate the overrides first (no folder is created for a bad config, or when the folder
+    cannot be written), then run Hydra; with ``-m``, every job's overrides."""
     args = list(sys.argv[1:] if argv is None else argv)
     overrides = [a for a in args if "=" in a and not a.startswith("-")]
-    if not any(a in ("-m", "--multirun", "--help", "-h", "--hydra-help", "--info") or
-               a.startswith("--info") for a in args):
+    if not any(a in ("--help", "-h", "--hydra-help", "--info") or a.startswith("--info")
+               for a in args):
         try:
-            load_config(overrides)
+            check_overrides(overrides, multirun=any(a in ("-m", "--multirun") for a in args))
         except ConfigError as err:
             print(f"error: {err}", file=sys.stderr)
             raise SystemExit(2) from None

@@ -21,6 +21,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
 from omegaconf import DictConfig
 
 from sim.analysis import sensitivity
@@ -29,7 +30,9 @@ from sim.metrics import TEAM_OUTCOMES
 from sim.params import ConfigError
 from sim.sweep.__main__ import main as sweep_main
 from sim.sweep.cli import HYDRA_FLAGS, asks_hydra, exit_status
-from sim.sweep.engine import load_sweep_config, run_sweep
+from sim.sweep.design import design_points
+from sim.sweep.engine import load_sweep_config, run_sweep, to_sweep_config
+from sim.sweep.plan import build_plan
 
 PER_METRIC = ("_final", "_mean")
 #: Hydra's flags that print the config, passed to python -m sim.sweep (our --help is our own).
@@ -74,6 +77,27 @@ def check_design(cfg: DictConfig, outputs: list[str]) -> None:
                               "run-level summary such as pw_turnover_per_year")
 
 
+def check_morris_rounding(cfg: DictConfig) -> None:
+    """Before running: every Morris step still moves its factor once integer parameters are
+    rounded (a too-narrow integer range would otherwise be found only after every run)."""
+    experiment = to_sweep_config(cfg).experiment
+    if experiment.design.kind != "morris":
+        return
+    names = [factor.name for factor in experiment.factors]
+    shape = (experiment.design.samples, len(names) + 1, len(names))
+    raw = design_points(experiment, Path.cwd())[names].to_numpy(dtype=float)
+    rounded = build_plan(experiment, Path.cwd()).points_table()[names].to_numpy(dtype=float)
+    undone = (np.diff(raw.reshape(shape), axis=1) != 0) & (
+        np.diff(rounded.reshape(shape), axis=1) == 0)
+    if undone.any():
+        trajectory, step, i = np.argwhere(undone)[0]
+        factor = experiment.factors[i]
+        raise ConfigError(f"experiment.factors[{i}].range", list(factor.range),
+                          f"a range wide enough that every Morris step of {factor.name} (an "
+                          f"integer, rounded) changes it; trajectory {trajectory}, step {step} "
+                          "does not: widen the range or lower experiment.design.num_levels")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if asks_hydra(argv, CONFIG_FLAGS):
@@ -96,6 +120,7 @@ def run_and_analyse(args: argparse.Namespace, overrides: list[str]) -> int:
     else:
         cfg = load_sweep_config(["sweep.analyse=false", *overrides])
         check_design(cfg, outputs)
+        check_morris_rounding(cfg)
         outcome = run_sweep(cfg)
         folder, n_failed = outcome.output_dir, outcome.n_failed
         print(f"{outcome.n_ok} of {outcome.n_runs} runs succeeded; results in {folder}")

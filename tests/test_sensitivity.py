@@ -206,6 +206,11 @@ def test_sobol_command_end_to_end(tmp_path: Path) -> None:
     (["+experiment=recruitment_by_supervision"],
      "experiment.design.kind='factorial': allowed morris or sobol"),
     ([*TINY, "--outputs", "pw_strain_mean"], "--outputs='pw_strain_mean'"),
+    # an integer whose levels all round to 8: refused before any run, naming the factor
+    ([TINY[0], "experiment.factors=[{name: recruitment.refill_delay_weeks, range: [8.1, 8.4]},"
+      "{name: meetings.tie_gain, range: [0.07, 0.13]}]", *TINY[2:]],
+     "experiment.factors[0].range=[8.1, 8.4]: allowed a range wide enough that every Morris "
+     "step of recruitment.refill_delay_weeks"),
 ])
 def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture,
                                               arguments: list[str], message: str) -> None:

@@ -111,6 +111,23 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path, uninterrupted):
     assert_same(tmp_path, uninterrupted)
 
 
+def test_sigterm_on_the_command_exits_143_with_one_line_and_the_rerun_finishes(
+        tmp_path, uninterrupted):
+    """SIGTERM to the command only (its run server is stopped, the run under way is left to
+    finish into a closed pipe): one line on stderr, no traceback from the abandoned run."""
+    proc = start_cli(tmp_path, "sweep.backend=serial", "sweep.progress=none")
+    wait_for_parts(tmp_path, 2, proc)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)  # until every holder of stderr (the run) ends
+    assert proc.returncode == 143
+    assert stderr.strip() == ("terminated: finished runs are saved; rerun the same command to "
+                              "resume")
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted (Terminated)"
+    sweep(tmp_path, SLOW, "sweep.backend=serial")
+    assert_same(tmp_path, uninterrupted)
+
+
 def test_a_kill_between_a_chunks_two_files_leaves_no_trace(tmp_path, uninterrupted):
     sweep(tmp_path, "sweep.backend=serial")
     victim = "part-00000005.parquet"

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from sim.analysis.report import write_report
+from sim.output import check_writable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     try:
+        check_writable(folder / "analysis", "output_dir")
         report = write_report(args.output_dir, outcomes, args.reference, args.half_width,
                               not args.no_plots)
     except (ValueError, KeyError, FileNotFoundError) as err:  # ConfigError is a ValueError

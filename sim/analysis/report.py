@@ -15,7 +15,6 @@ Statistics come from the shared layer ``sim.analysis.stats``; each table has a `
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,13 @@ import pandas as pd
 
 from sim.analysis import plots
 from sim.analysis.summaries import contrasts, replication_adequacy, weekly_summary
-from sim.analysis.tables import iter_timeseries, load_points, load_runs, metric_columns
+from sim.analysis.tables import (
+    iter_timeseries,
+    load_points,
+    load_runs,
+    metric_columns,
+    read_manifest,
+)
 from sim.output import write_parquet, write_text
 from sim.sweep.plan import SAMPLED_DESIGNS
 
@@ -42,6 +47,7 @@ def write_report(folder: Path, outcomes: list[str] | None = None, reference: str
                  ci_half_width: float = 0.05, plots_wanted: bool = True) -> Report:
     folder = Path(folder)
     out = folder / "analysis"
+    manifest = read_manifest(folder / "manifest.json")  # read everything before writing
     outcomes = list(outcomes or metric_columns(folder))
     runs = load_runs(folder, ok_only=True)
     scenarios = list(load_points(folder)["scenario"].drop_duplicates())
@@ -52,7 +58,6 @@ def write_report(folder: Path, outcomes: list[str] | None = None, reference: str
     columns = ["scenario", "run_id", "week", *outcomes]
     weekly = weekly_summary(iter_timeseries(folder, columns), outcomes)
     write_parquet(out / "weekly_summary.parquet", weekly)
-    manifest = json.loads((folder / "manifest.json").read_text())
     sampled = manifest.get("design") in SAMPLED_DESIGNS
     check = replication_adequacy(runs, outcomes, ci_half_width, sampled=sampled)
     write_text(out / "replication_check.csv", check.to_csv(index=False))

@@ -9,6 +9,7 @@ it would silently count runs twice.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,21 @@ def load_runs(folder: Path, ok_only: bool = False) -> pd.DataFrame:
     return runs.sort_values("run_id").reset_index(drop=True)
 
 
+def read_manifest(path: Path) -> dict[str, Any]:
+    """A sweep's manifest, or a ``ConfigError`` naming the file if it is corrupt or truncated."""
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ConfigError(str(path), "(unreadable)", f"a manifest written by sim.sweep ({err}); "
+                          "move the folder away and rerun into a new one") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("attempts"), list):
+        raise ConfigError(str(path), "(not a sweep manifest)", "a manifest written by "
+                          "sim.sweep; choose another folder")
+    return manifest
+
+
 def load_points(folder: Path) -> pd.DataFrame:
-    return pd.read_parquet(Path(folder) / "points.parquet")
+    return read_part(Path(folder) / "points.parquet").to_pandas()
 
 
 def iter_timeseries(folder: Path, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:

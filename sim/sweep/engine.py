@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import re
 import signal
 import sys
 import threading
@@ -21,13 +22,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.analysis.report import write_report
-from sim.config import CONF_DIR
+from sim.config import CONF_DIR, yaml_error
 from sim.output import git_revision, package_versions, write_parquet, write_text
 from sim.params import ConfigError
 from sim.sweep.backends import JOBQUEUE_CLUSTERS, check_scheduler_reachable, chunk_results
@@ -59,11 +61,18 @@ def load_sweep_config(overrides: list[str]) -> DictConfig:
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             return compose(config_name="sweep", overrides=list(overrides))
+    except yaml.YAMLError as err:  # an experiment file (conf/experiment/, a search path)
+        raise yaml_error(err) from None
     except OmegaConfBaseException as err:
         raise omegaconf_error(err) from None
     except HydraException as err:
-        if isinstance(err.__cause__, OmegaConfBaseException):
-            raise omegaconf_error(err.__cause__) from None
+        # a bad key or type inside a config file: Hydra raises while handling OmegaConf's error
+        cause = err.__cause__ or err.__context__
+        if isinstance(cause, OmegaConfBaseException):
+            found = omegaconf_error(cause)
+            where = re.match(r"In '([^']+)'", str(err))
+            raise ConfigError(found.key, found.value, found.allowed + (
+                f" (in {where.group(1)}.yaml)" if where else "")) from None
         message = str(err).splitlines()[0]
         if "experiment/" in message:
             raise ConfigError("experiment", message.split("experiment/")[-1].rstrip("'"),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from sim.output import check_writable
 from sim.params import ConfigError
 
 LOCK_NAME = ".lock"
@@ -26,6 +27,7 @@ def output_lock(root: Path, key: str = "sweep.output_dir") -> Iterator[None]:
     A folder this call created is removed again if the body fails before writing anything
     else into it (bad input leaves nothing behind).
     """
+    check_writable(root, key)  # a read-only or full disk: refused before anything is written
     created = not root.exists()
     try:
         root.mkdir(parents=True, exist_ok=True)

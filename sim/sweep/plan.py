@@ -184,12 +184,12 @@ def get_path(params: Any, name: str) -> Any:
     return params
 
 
-def set_path(params: Any, name: str, value: Any, rounded: bool) -> Any:
+def set_path(params: Any, name: str, value: Any, rounded: bool, parents: str = "") -> Any:
     """A copy of ``params`` with the value at dotted ``name`` replaced (parents copied too)."""
     head, _, rest = name.partition(".")
     current = params[head] if isinstance(params, dict) else getattr(params, head)
-    new = set_path(current, rest, value, rounded) if rest else coerce(name, current, value,
-                                                                       rounded)
+    new = (set_path(current, rest, value, rounded, f"{parents}{head}.") if rest
+           else coerce(parents + name, current, value, rounded))
     if isinstance(params, dict):
         return {**params, head: new}
     return dataclasses.replace(params, **{head: new})

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from sim.analysis.tables import check_unique_runs, read_part
+from sim.analysis.tables import check_unique_runs, read_manifest, read_part
 from sim.output import atomic_path, write_text
 from sim.params import ConfigError
 from sim.sweep.lock import LOCK_NAME
@@ -44,19 +44,7 @@ class ResultStore:
         self.manifest_path = root / "manifest.json"
 
     def read_manifest(self) -> dict[str, Any] | None:
-        if not self.manifest_path.exists():
-            return None
-        try:
-            manifest = json.loads(self.manifest_path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ConfigError(str(self.manifest_path), "(unreadable)",
-                              f"a manifest written by sim.sweep ({err}); move the folder "
-                              "away and rerun into a new one") from None
-        if not isinstance(manifest, dict) or not isinstance(manifest.get("attempts"), list):
-            raise ConfigError(str(self.manifest_path), "(not a sweep manifest)",
-                              "a manifest written by sim.sweep; choose another "
-                              "sweep.output_dir")
-        return manifest
+        return read_manifest(self.manifest_path) if self.manifest_path.exists() else None
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str))

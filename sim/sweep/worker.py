@@ -127,10 +127,14 @@ def run_in_child(point: Point, spec: RunSpec, output: OutputSpec, timeout_s: flo
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: run, send, and leave without running the server's clean-up
-        os.close(read_fd)
-        with os.fdopen(write_fd, "wb") as out:
-            write_frame(out, run_one(point, spec, output))
-        os._exit(0)
+        status = 1
+        try:
+            os.close(read_fd)
+            with os.fdopen(write_fd, "wb") as out:
+                write_frame(out, run_one(point, spec, output))
+            status = 0
+        finally:  # never unwind into the server's loop, nor print a traceback when the server
+            os._exit(status)  # is gone (BrokenPipeError: the sweep was stopped, SIGTERM/Ctrl-C)
     os.close(write_fd)
     with os.fdopen(read_fd, "rb") as source:
         ready, _, _ = select.select([source], [], [], timeout_s or None)
