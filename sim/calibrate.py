@@ -405,6 +405,31 @@ def _report(cfg: CalibrationConfig, summary: pd.DataFrame, predictive: pd.DataFr
     return "\n".join(lines)
 
 
+#: Columns of ``posterior.parquet`` that are not parameters (``sim_*`` are simulated targets).
+NOT_PARAMETERS = ("generation", "weight", "distance", "proposal")
+
+
+def posterior_draws(path: Path | str, n: int, seed: int, key: str) -> pd.DataFrame:
+    """``n`` parameter sets drawn with replacement, in proportion to their weights, from a
+    ``posterior.parquet`` written by this module; one column per parameter path.
+
+    ``key`` names the setting that gave the path, for the message if the file is unusable.
+    """
+    allowed = "a posterior.parquet written by python -m sim.calibrate"
+    try:
+        posterior = pd.read_parquet(path)
+    except (OSError, ValueError) as err:  # missing, unreadable or not Parquet
+        raise ConfigError(key, str(path), f"{allowed} ({type(err).__name__})") from None
+    names = [c for c in posterior.columns
+             if c not in NOT_PARAMETERS and not str(c).startswith("sim_")]
+    weights = posterior["weight"].to_numpy(float) if "weight" in posterior else np.array([])
+    if not names or len(weights) == 0 or not np.isfinite(weights).all() or (weights < 0).any() \
+            or weights.sum() <= 0:
+        raise ConfigError(key, str(path), f"{allowed}: parameter columns and positive weights")
+    rows = np.random.default_rng(seed).choice(len(posterior), size=n, p=weights / weights.sum())
+    return posterior.iloc[rows][names].reset_index(drop=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.calibrate", description=__doc__
                                      .splitlines()[0])

@@ -48,6 +48,7 @@ from sim.analysis.compare_report import (
     OutcomeSpec,
     write_compare_report,
 )
+from sim.calibrate import posterior_draws
 from sim.config import CONF_DIR, SimConfig, load_config, yaml_error
 from sim.metrics import TEAM_OUTCOMES
 from sim.output import check_writable, git_revision, write_text
@@ -149,6 +150,10 @@ class CompareConfig:
     report_dir: str | None = None  # default <output_dir>/report
     uncertain: list[UncertainFactor] = field(default_factory=list)
     outcomes: list[OutcomeSpec] = field(default_factory=list)
+    # A calibration's posterior (posterior.parquet of python -m sim.calibrate): every sampled
+    # condition also draws the calibrated parameters from it, so a verdict allows for what is
+    # not known about the world as well as for chance.
+    parameter_draws: str | None = None
 
 
 ConfigStore.instance().store(name="compare_schema", node=CompareConfig)
@@ -434,6 +439,18 @@ def sample_conditions(config: CompareConfig, defaults: SimConfig) -> pd.DataFram
     return pd.DataFrame(columns)
 
 
+def with_parameter_draws(conditions: pd.DataFrame, config: CompareConfig) -> pd.DataFrame:
+    """The sampled conditions, each with one draw of the calibrated parameters (weighted by
+    the posterior, seeded by ``root_seed``) in extra columns."""
+    draws = posterior_draws(config.parameter_draws, len(conditions) or config.context_samples,
+                            config.root_seed, "parameter_draws")
+    both = sorted(set(draws.columns) & set(conditions.columns))
+    if both:
+        raise ConfigError("parameter_draws", both, "calibrated parameters that `uncertain` "
+                          "does not also sample (remove them from one or the other)")
+    return pd.concat([conditions.reset_index(drop=True), draws], axis=1)
+
+
 def check_designs_leave_conditions(designs: dict[str, list[str]], base: list[str],
                                    paths: list[str], defaults: SimConfig) -> None:
     """A design must not set a sampled condition: the sampled value would silently win."""
@@ -462,7 +479,8 @@ def sweep_config(config: CompareConfig, overrides: list[str], base: list[str],
     experiment = {
         "name": "compare", "description": "one team design",
         "base": base, "scenarios": {"design": overrides},
-        "design": {"kind": "csv", "csv": CONDITIONS_FILE} if config.uncertain
+        "design": {"kind": "csv", "csv": CONDITIONS_FILE}
+        if config.uncertain or config.parameter_draws
         else {"kind": "factorial"},
         "replications": config.replications, "root_seed": config.root_seed,
         "common_random_numbers": True, "metrics": metrics,
@@ -549,6 +567,8 @@ def prepare(config: CompareConfig) -> Prepared:
     defaults = load_config(base)
     trimmed = dataclasses.replace(config, uncertain=uncertain)
     conditions = sample_conditions(trimmed, defaults) if uncertain else pd.DataFrame()
+    if config.parameter_draws:
+        conditions = with_parameter_draws(conditions, config)
     check_designs_leave_conditions(overrides, base, list(conditions.columns), defaults)
     folder = Path(config.output_dir or default_output_dir(names))
     # Time series of the outcomes the report draws (an empty list would mean all 25 metrics).
@@ -600,6 +620,7 @@ def run_compare(config: CompareConfig, command: str = "python -m sim.compare",
                          "horizon_weeks": config.horizon_weeks, "root_seed": config.root_seed,
                          "context_samples": len(prep.conditions) or 1, "command": command,
                          "team": prep.team, "not_sampled": prep.unsampled,
+                         "parameter_draws": config.parameter_draws,
                          "git_revision": git_revision()}}
     write_text(prep.folder / SPEC_FILE, json.dumps(spec, indent=1))
     return write_compare_report(prep.folder,

@@ -127,3 +127,33 @@ def test_the_published_calibration_file_is_valid():
 def test_unknown_calibration_name_exits_2(capsys):
     assert calibrate.main(["+calibration=nope"]) == 2
     assert "published" in capsys.readouterr().err
+
+
+def _posterior(tmp_path, weights) -> str:
+    path = tmp_path / "posterior.parquet"
+    pd.DataFrame({"generation": 3, "service_users.peer_practice_gain": [0.002, 0.004, 0.008],
+                  "weight": weights, "distance": 0.1, "proposal": [0, 1, 2],
+                  "sim_recovery_smd": 0.2}).to_parquet(path)
+    return str(path)
+
+
+def test_posterior_draws_follow_the_weights_and_the_seed(tmp_path):
+    path = _posterior(tmp_path, [0.0, 0.25, 0.75])
+    draws = calibrate.posterior_draws(path, 400, seed=3, key="parameter_draws")
+    assert list(draws.columns) == ["service_users.peer_practice_gain"]  # parameters only
+    shares = draws["service_users.peer_practice_gain"].value_counts(normalize=True)
+    assert 0.002 not in shares.index  # weight 0: never drawn
+    assert abs(shares[0.008] - 0.75) < 0.07
+    pd.testing.assert_frame_equal(draws, calibrate.posterior_draws(path, 400, 3, "x"))
+
+
+@pytest.mark.parametrize("bad", ["missing", "not parquet", "no weights"])
+def test_an_unusable_posterior_gets_one_message_naming_the_setting(tmp_path, bad):
+    path = tmp_path / "posterior.parquet"
+    if bad == "not parquet":
+        path.write_text("generation,weight\n0,1\n")
+    elif bad == "no weights":
+        pd.DataFrame({"wellbeing.exit_base": [0.001]}).to_parquet(path)
+    with pytest.raises(ConfigError) as caught:
+        calibrate.posterior_draws(path, 5, 0, "parameter_draws")
+    assert caught.value.key == "parameter_draws" and "sim.calibrate" in str(caught.value)

@@ -225,3 +225,29 @@ def test_an_edited_design_is_a_new_result_and_the_others_are_reused(tmp_path, ca
     spec = json.loads((tmp_path / "cmp" / "compare.json").read_text())
     assert spec["pw_posts"]["mine"] == 3
     assert len(list((tmp_path / "cmp" / "designs").iterdir())) == 3  # old result kept
+
+
+def test_parameter_draws_give_each_condition_a_calibrated_parameter_set(tmp_path):
+    posterior = tmp_path / "posterior.parquet"
+    pd.DataFrame({"service_users.peer_practice_gain": [0.002, 0.009], "weight": [0.5, 0.5],
+                  "distance": 0.1}).to_parquet(posterior)
+    out = tmp_path / "cmp"
+    assert main([*SMALL, "context_samples=4", f"parameter_draws={posterior}",
+                 f"output_dir={out}"]) == 0
+    conditions = pd.read_csv(out / "conditions.csv")
+    drawn = conditions["service_users.peer_practice_gain"]
+    assert set(drawn) <= {0.002, 0.009} and len(conditions) == 4
+    assert "context.staff_practice.nhs" in conditions  # the sampled conditions stay
+    spec = json.loads((out / "compare.json").read_text())
+    for runs in design_runs(out, spec).values():  # every run used its condition's draw
+        by_point = runs.groupby("point_id")["service_users.peer_practice_gain"].first()
+        np.testing.assert_array_equal(by_point.to_numpy(), drawn.to_numpy())
+    assert "calibrated parameters" in (out / "report" / "report.md").read_text()
+
+
+def test_parameter_draws_may_not_repeat_a_sampled_condition(tmp_path):
+    posterior = tmp_path / "posterior.parquet"
+    pd.DataFrame({"wellbeing.exit_base": [0.002], "weight": [1.0]}).to_parquet(posterior)
+    out = tmp_path / "cmp"
+    assert main([*SMALL, f"parameter_draws={posterior}", f"output_dir={out}"]) == 2
+    assert not out.exists()

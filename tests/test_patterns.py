@@ -55,6 +55,32 @@ def test_robustness_stage_samples_full_ranges_and_every_form(tmp_path):
     assert shares["share_holding"].between(0, 1).all()
 
 
+def test_posterior_stage_runs_every_scenario_at_posterior_draws(tmp_path):
+    posterior = tmp_path / "posterior.parquet"
+    pd.DataFrame({"service_users.peer_practice_gain": [0.0, 0.012], "weight": [0.5, 0.5],
+                  "distance": 0.1}).to_parquet(posterior)
+    assert main(["--size", "smoke", "--backend", "serial", "--workdir", str(tmp_path),
+                 "--posterior", str(posterior), "--posterior-samples", "3"]) == 0
+    smoke = tmp_path / "smoke"
+    draws = pd.read_csv(smoke / "patterns_posterior_design.csv")
+    assert len(draws) == 3 and set(draws["service_users.peer_practice_gain"]) <= {0.0, 0.012}
+    runs = pd.read_parquet(smoke / "patterns_posterior" / "runs")
+    by_point = runs.groupby("point_id")["service_users.peer_practice_gain"].first()
+    assert set(by_point) == set(draws["service_users.peer_practice_gain"])
+    assert runs["scenario"].nunique() == len(load_spec().scenarios)
+    shares = pd.read_csv(smoke / "report" / "posterior.csv", dtype={"id": str})
+    assert set(shares["id"]) == {c.id for c in load_spec().comparisons}
+    assert (shares["samples"] == 3).all() and shares["share_holding"].between(0, 1).all()
+    assert "<!-- section:posterior -->" in (smoke / "report" / "report.md").read_text()
+
+
+def test_an_unusable_posterior_is_refused_before_anything_runs(tmp_path, capsys):
+    assert main(["--size", "smoke", "--workdir", str(tmp_path),
+                 "--posterior", str(tmp_path / "nope.parquet")]) == 2
+    assert "--posterior" in capsys.readouterr().err
+    assert not (tmp_path / "smoke").exists()
+
+
 def test_report_has_a_section_and_figure_per_comparison(small_run):
     _, report = small_run
     text = (report / "report.md").read_text()

@@ -4,7 +4,8 @@ Runs the pattern experiment (resumable: rerun the same command after an interrup
 evaluates the ten comparisons and writes the report. Exits 1 if a comparison fails at the
 defaults. ``--multiverse`` adds the multiverse stage (every comparison under every combination
 of rival rule forms, ``multiverse.py``) as a section of the report; ``--multiverse-only`` runs
-that stage alone and puts its section into the existing report in the output folder.
+that stage alone and puts its section into the existing report in the output folder;
+``--posterior PATH`` does the same for the posterior predictive stage (``posterior.py``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-from experiments.patterns import attribution, evaluate, multiverse, report, robustness
+from experiments.patterns import attribution, evaluate, multiverse, posterior, report, robustness
 from experiments.patterns.run import FOLDERS, METRICS, ROOT_SEED, read, run, sweep_minutes
 from experiments.patterns.spec import PatternSpec, load_spec
+from sim.calibrate import posterior_draws
 from sim.params import ConfigError
 
 HERE = Path(__file__).resolve().parent
@@ -39,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="also run the multiverse stage (rival rule forms)")
     parser.add_argument("--multiverse-only", action="store_true",
                         help="run only the multiverse stage")
+    parser.add_argument("--posterior", type=Path, default=None,
+                        help="run only the posterior predictive stage, at draws from this "
+                        "posterior.parquet (python -m sim.calibrate)")
+    parser.add_argument("--posterior-samples", type=int, default=20,
+                        help="parameter sets drawn from the posterior (default 20)")
     parser.add_argument("--ranges", action="store_true",
                         help="only rewrite the robustness-range table of docs/ODD.md (8.2)")
     args = parser.parse_args(argv)
@@ -48,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError("--size", args.size, "one of " + ", ".join(spec.sizes))
         if args.multiverse or args.multiverse_only:
             multiverse.size_of(multiverse.load_multiverse(), args.size)
+        if args.posterior_samples < 1:
+            raise ConfigError("--posterior-samples", args.posterior_samples, "an integer >= 1")
+        if args.posterior is not None:  # checked before anything runs
+            posterior_draws(args.posterior, 1, ROOT_SEED, "--posterior")
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -61,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or (HERE / "results" if args.size == "full" else workdir / "report")
     if args.multiverse_only:
         return _multiverse(spec, args, workdir, out)
+    if args.posterior is not None:
+        section = posterior.stage(spec, args.size, workdir, out, args.posterior,
+                                  args.posterior_samples, args.backend, args.workers)
+        path = report.insert_section(out, "posterior", section)
+        print(f"posterior predictive: {out / 'posterior.csv'} (section added to {path})")
+        return 0
     run(spec, size, workdir, "defaults", args.backend, args.workers)
     runs, weekly = read(workdir / FOLDERS["defaults"], robustness=False)
     results = evaluate.evaluate(spec.comparisons, runs, weekly)

@@ -1,8 +1,9 @@
 """Running the pattern experiment's sweeps with the experiment engine, and reading them back.
 
-Two sweeps: every scenario at the defaults (``defaults/``), and every scenario at each point of
-the robustness design (``robustness.py``: every assumption over its full range, every rule form;
-``robustness/``). Both are ordinary engine
+Sweeps: every scenario at the defaults (``defaults/``), every scenario at each point of the
+robustness design (``robustness.py``: every assumption over its full range, every rule form;
+``robustness/``), and at each draw from a calibration's posterior (``posterior.py``). All are
+ordinary engine
 outputs: streamed Parquet, a manifest, resumable by running the command again.
 """
 
@@ -28,14 +29,19 @@ METRICS = ["expectation_gap", "status_gap", "pw_integration", "distinctiveness",
 ROOT_SEED = 20131188  # Gillard et al. 2013, BMC Health Services Research 13:188
 
 
-FOLDERS = {"defaults": "patterns", "robustness": "patterns_robustness"}
+FOLDERS = {"defaults": "patterns", "robustness": "patterns_robustness",
+           "posterior": "patterns_posterior"}
 
 
 def sweep_config(spec: PatternSpec, size: Size, workdir: Path, stage: str,
-                 backend: str, workers: int) -> DictConfig:
-    """The engine config of one of the two sweeps (``FOLDERS``)."""
+                 backend: str, workers: int, design: Path | None = None) -> DictConfig:
+    """The engine config of one of the sweeps (``FOLDERS``): at the defaults, or at every
+    point of a CSV design (robustness: written here; posterior: ``design``)."""
     name = FOLDERS[stage]
-    robustness = stage == "robustness"
+    robustness = stage != "defaults"
+    if stage == "robustness":
+        design = robustness_design.write_design(spec.robustness, size.robustness_samples,
+                                                ROOT_SEED, workdir / f"{name}_design.csv")
     cfg = load_sweep_config([f"sweep.backend={backend}", f"sweep.workers={workers}",
                              "sweep.analyse=false", f"sweep.output_dir={workdir / name}"])
     replications = size.robustness_replications if robustness else size.replications
@@ -46,9 +52,7 @@ def sweep_config(spec: PatternSpec, size: Size, workdir: Path, stage: str,
         "replications": replications,
         "root_seed": ROOT_SEED, "metrics": METRICS, "record_interval_weeks": 1,
         "factors": [],
-        "design": {"kind": "csv", "csv": str(robustness_design.write_design(
-            spec.robustness, size.robustness_samples, ROOT_SEED,
-            workdir / f"{name}_design.csv"))} if robustness else {"kind": "factorial"},
+        "design": {"kind": "csv", "csv": str(design)} if robustness else {"kind": "factorial"},
     }
     with open_dict(cfg):  # scenario labels are new keys of a typed dict
         cfg.experiment = OmegaConf.merge(cfg.experiment, experiment)
@@ -56,8 +60,8 @@ def sweep_config(spec: PatternSpec, size: Size, workdir: Path, stage: str,
 
 
 def run(spec: PatternSpec, size: Size, workdir: Path, stage: str, backend: str,
-        workers: int) -> SweepOutcome:
-    return run_sweep(sweep_config(spec, size, workdir, stage, backend, workers))
+        workers: int, design: Path | None = None) -> SweepOutcome:
+    return run_sweep(sweep_config(spec, size, workdir, stage, backend, workers, design))
 
 
 def sweep_minutes(folder: Path) -> float:

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import plots
+from sim.analysis.stats import mean_interval
 from sim.analysis.summaries import t_critical
 from sim.analysis.tables import iter_timeseries, load_runs
 from sim.output import write_text
@@ -178,13 +179,9 @@ def outcome_values(runs: pd.DataFrame, spec: CompareSpec) -> pd.DataFrame:
 # --- statistics: the condition is the unit ------------------------------------------------
 
 def mean_ci(values: np.ndarray) -> tuple[float, float, float]:
-    values = values[np.isfinite(values)]
-    n = len(values)
-    if n == 0:
-        return (float("nan"),) * 3
-    mean = float(values.mean())
-    half = float(t_critical(n) * values.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
-    return mean, mean - half, mean + half
+    """Mean and 95% t interval (``sim.analysis.stats.mean_interval``) of finite values."""
+    interval = mean_interval(values[np.isfinite(values)])
+    return interval.estimate, interval.low, interval.high
 
 
 def condition_means(values: pd.DataFrame, outcomes: list[OutcomeSpec]) -> pd.DataFrame:
@@ -537,7 +534,11 @@ def report_sections(spec: CompareSpec, head: pd.DataFrame, diffs: pd.DataFrame,
              f"against {len(spec.designs) - 1} design(s) over {years:g} years: each design ran "
              f"in {n_conditions} sampled conditions x {s.get('replications', '?')} "
              f"replications, every design with the same conditions and seeds. Numbers are per "
-             f"team, rounded.")
+             f"team, rounded." + (
+                 f" Each condition also drew the model's calibrated parameters from what the "
+                 f"published figures allow ({s['parameter_draws']}), so the intervals include "
+                 f"what is not known about the world as well as chance."
+                 if s.get("parameter_draws") else ""))
     sections: list[tuple[str, list[Block]]] = [
         ("Recommendation", [intro, advice]),
         ("Traffic lights", [
