@@ -184,10 +184,11 @@ def load_design(name: str, folder: Path = DESIGN_DIR) -> TeamDesign:
         node = OmegaConf.merge(OmegaConf.structured(TeamDesign), OmegaConf.load(path))
         design: TeamDesign = OmegaConf.to_object(node)
     except OmegaConfBaseException as err:
-        raise ConfigError(f"design {name}: {getattr(err, 'full_key', '?')}",
-                          getattr(err, "value", "(unknown key)"),
+        unknown = str(err).startswith("Key '")
+        raise ConfigError(f"design {design_name(name)}: {getattr(err, 'full_key', '?')}",
+                          "(unknown key)" if unknown else getattr(err, "value", "?"),
                           "keys: " + ", ".join(f.name for f in dataclasses.fields(TeamDesign))
-                          if str(err).startswith("Key '") else str(err).splitlines()[0]) from None
+                          if unknown else str(err).splitlines()[0]) from None
     check_design(design_name(name), design)
     return design
 

@@ -92,6 +92,15 @@ def test_bad_design_file_names_the_key(tmp_path, text, key, allowed):
     assert allowed in str(err.value)
 
 
+def test_a_misspelt_key_in_a_design_file_anywhere_is_named_plainly(tmp_path):
+    path = tmp_path / "my_change.yaml"
+    path.write_text("pw_post: 3\n")
+    with pytest.raises(ConfigError) as err:
+        load_design(str(path))
+    assert err.value.key == "design my_change: pw_post"  # the design's name, not its path
+    assert err.value.value == "(unknown key)" and "pw_posts" in err.value.allowed
+
+
 def test_conditions_shift_every_sector_together_and_stay_in_range():
     defaults = load_config([])
     config = CompareConfig(context_samples=5, uncertain=[
