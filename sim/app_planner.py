@@ -104,7 +104,7 @@ def write_inputs(team_name: str, team_bytes: bytes, designs: list[tuple[str, str
     suffix = ".xlsx" if team_name.lower().endswith(".xlsx") else ".csv"
     folder = team_folder(team_bytes)
     folder.mkdir(parents=True, exist_ok=True)
-    team_path = folder / f"team{suffix}"
+    team_path = folder / f"{slug(Path(team_name).stem)}{suffix}"  # the report names it
     team_path.write_bytes(team_bytes)
     paths = []
     for name, text in designs:
@@ -273,6 +273,7 @@ LIGHTS_CSS = """
 .planner-lights td,.planner-lights th{border:1px solid #bbb;padding:4px 10px;text-align:left;
  vertical-align:top}
 .planner-lights th{background:#f2f2f2}
+.planner-lights td.light{white-space:nowrap}
 .planner-lights .dot{display:inline-block;width:14px;height:14px;border-radius:50%;
  border:1px solid #555;vertical-align:middle;margin-right:6px}
 .planner-lights .green{background:#2e9e44}.planner-lights .red{background:#d7301f}

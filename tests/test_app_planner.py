@@ -33,6 +33,7 @@ def test_inputs_are_saved_per_team_and_sizes_become_settings(tmp_path, monkeypat
     team_path, designs, folder = write_inputs("my team.csv", team, [
         ("Third PW post", "pw_posts: 3\n"), ("empty", "  ")])
     assert team_path.read_bytes() == team and folder.parent == tmp_path
+    assert team_path.name == "my_team.csv"  # the report names the team by its file name
     assert [d.name for d in designs] == ["third_pw_post.yaml"]  # the empty design is skipped
     again = write_inputs("my team.csv", team, [("Third PW post", "pw_posts: 3\n")])
     assert again[2] == folder  # same team, same folder: unchanged designs are reused
@@ -103,6 +104,8 @@ def test_planner_page_in_a_real_browser(planner_url):
         assert page.locator(".planner-lights .design").first.inner_text() == "third PW post"
         assert page.locator(".planner-lights th").nth(4).inner_text() == (
             "difference (95% interval)")
+        report = page.frame_locator("iframe[title=report]")
+        report.get_by_text("Your team (our_team.csv), your team as it is").wait_for()
         page.screenshot(path=str(ARTIFACTS / "planner.png"))
         page.locator(".planner-verdict").scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "planner_verdict.png"))  # the answer in view

@@ -548,7 +548,8 @@ def report_sections(spec: CompareSpec, head: pd.DataFrame, diffs: pd.DataFrame,
                                          f"{u['range'][1]:g}"} for u in spec.uncertain])
     fixed = s.get("not_sampled") or []
     team = s.get("team")
-    intro = (f"{'Your team (' + str(team) + ')' if team else 'The reference design'}, {ref}, "
+    whose = f"Your team ({Path(team).name})" if team else "The reference design"
+    intro = (f"{whose}, {ref}, "
              f"against {len(spec.designs) - 1} design(s) over {years:g} years: each design ran "
              f"in {n_conditions} sampled conditions x {s.get('replications', '?')} "
              f"replications, every design with the same conditions and seeds. Numbers are per "
@@ -660,7 +661,8 @@ def html_table(table: pd.DataFrame) -> str:
     shown = table.copy()
     escaped = shown.map(lambda v: html.escape(str(v)))
     if "light" in shown.columns:
-        escaped["light"] = [f"<span class='light {c}'></span>{c}" for c in shown["light"]]
+        escaped["light"] = [f"<span style='white-space:nowrap'><span class='light {c}'></span>"
+                            f"{c}</span>" for c in shown["light"]]
     return escaped.to_html(index=False, border=0, escape=False)
 
 
