@@ -189,6 +189,8 @@ def test_report_numbers_are_per_team_and_clustered_by_condition(comparison):
     # every design saw the same conditions with the same seeds
     keyed = {n: r.set_index(["design_point", "replicate"]).sort_index() for n, r in runs.items()}
     assert (keyed["current"]["seed"] == keyed["proposal_good_practice"]["seed"]).all()
+    # ...and no two runs of a design share a seed: conditions are independent units
+    assert keyed["current"]["seed"].nunique() == len(keyed["current"])
     years = 20 / 52
     head = pd.read_csv(out / "report" / "headline.csv").set_index("design")
     for name, r in keyed.items():
