@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from sim.launch import SOLARA_ENV
+
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 #: Without the background-networking flags Chromium tries Google's hosts at every start.
@@ -51,8 +53,7 @@ def app_server(log_path: Path, app: str = "sim/app.py", startup_s: float = 300.0
         proc = subprocess.Popen(
             [sys.executable, "-m", "solara", "run", app, "--host", "127.0.0.1", "--port",
              str(port), "--production", "--no-open", "--no-check-version"],
-            cwd=REPO, env={**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
-                           **(env or {})},
+            cwd=REPO, env={**os.environ, **SOLARA_ENV, **(env or {})},
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         url = f"http://127.0.0.1:{port}/"
         try:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 import os
 import re
 import threading
@@ -23,10 +22,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 import solara
 
-from sim.analysis.compare_report import CompareReport
+from sim.analysis.compare_report import CompareReport, CompareSpec, traffic_lights
 from sim.compare import load_compare_config, prepare, run_compare
 from sim.params import ConfigError
 from sim.roster import read_team_file, write_template
@@ -40,6 +40,10 @@ SIZES = {"try it out (seconds; too small to decide on)": (2, 1, 2),
          "quick look (a minute or two)": (4, 2, 4),
          "standard (a few minutes)": (10, 4, 8),
          "thorough (longer)": (20, 5, 8)}
+#: The PWs' supervision arrangement (sim.roster.SUPERVISION_BY_PROFESSION) in words.
+SUPERVISION_WORDS = {"clinical": "clinical supervision (a clinician or manager supervises them)",
+                     "peer": "peer supervision (an experienced peer worker supervises them)",
+                     "mixed": "mixed supervision (a clinician and a peer worker)"}
 DEFAULT_DESIGNS = (("third_pw_post", (EXAMPLE / "third_pw_post.yaml")),
                    ("peer_supervision_tuesday", (EXAMPLE / "peer_supervision_tuesday.yaml")))
 
@@ -100,7 +104,7 @@ def write_inputs(team_name: str, team_bytes: bytes, designs: list[tuple[str, str
     suffix = ".xlsx" if team_name.lower().endswith(".xlsx") else ".csv"
     folder = team_folder(team_bytes)
     folder.mkdir(parents=True, exist_ok=True)
-    team_path = folder / f"team{suffix}"
+    team_path = folder / f"{slug(Path(team_name).stem)}{suffix}"  # the report names it
     team_path.write_bytes(team_bytes)
     paths = []
     for name, text in designs:
@@ -121,7 +125,8 @@ class Team:
 
 
 @solara.component
-def TeamStep(team: solara.Reactive, message: solara.Reactive):
+def TeamStep(team: solara.Reactive, checked: tuple[bool, str]):
+    """Upload or edit the team file; ``checked``: what :func:`check_team` said about it."""
     def on_file(info: dict) -> None:
         data = info.get("data") or info["file_obj"].read()
         team.value = Team(info["name"], data)
@@ -144,7 +149,11 @@ def TeamStep(team: solara.Reactive, message: solara.Reactive):
         solara.FileDrop(label="Drop your team file (.xlsx or .csv) here", on_file=on_file,
                         lazy=False)
         if team.value is not None:
-            check_team(team.value, message)
+            ok, text = checked
+            if ok:
+                solara.Success(text, classes=["team-ok"])
+            else:
+                solara.Error(text, classes=["team-error"])
             if team.value.name.lower().endswith(".csv"):
                 solara.InputTextArea("Your team as CSV (edit here if you like)",
                                      value=team.value.data.decode("utf-8-sig"),
@@ -158,7 +167,8 @@ def template_bytes(suffix: str) -> bytes:
     return write_template(path).read_bytes()
 
 
-def check_team(team: Team, message: solara.Reactive) -> None:
+def check_team(team: Team) -> tuple[bool, str]:
+    """(True, who is in the team) or (False, the team file's message naming row and column)."""
     folder = WORK_DIR / "check"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / Path(team.name).name
@@ -166,22 +176,21 @@ def check_team(team: Team, message: solara.Reactive) -> None:
     try:
         parsed = read_team_file(path)
     except ConfigError as err:
-        solara.Error(f"Your team file: {str(err).replace(str(path), team.name)}",
-                     classes=["team-error"])
-        return
+        return False, f"Your team file: {str(err).replace(str(path), team.name)}"
     pws = parsed.peer_workers
     staff = [p for p in parsed.people if p.role == "nonpeer"]
-    solara.Success(f"Team read: a manager, {len(staff)} staff and {len(pws)} PWs; caseload "
-                   f"{parsed.caseload}; PWs supervised as '{parsed.supervisor()}'.",
-                   classes=["team-ok"])
+    return True, (f"Team read: a manager, {len(staff)} staff and {len(pws)} PWs; caseload "
+            f"{parsed.caseload}; the PWs have {SUPERVISION_WORDS[parsed.supervisor()]}.")
 
 
 @solara.component
 def DesignStep(designs: list[tuple[solara.Reactive, solara.Reactive]]):
     with solara.Card("2. Your designs: changes to your team"):
-        solara.Text("Each design says what changes (keys in docs/planning.md, e.g. "
-                    "pw_posts: 3, supervisor: peer, pw_days_include: [Tue]). Your team as it is "
-                    "is always the reference. Leave a design empty to skip it.")
+        solara.Text("Write one change per line, such as pw_posts: 3 (three PW posts), "
+                    "supervisor: peer or pw_days_include: [Tue] (PWs work on Tuesdays); lines "
+                    "starting with # are notes. The planning guide (docs/planning.md, section "
+                    "3) lists every change you can write. Your team as it is is always "
+                    "compared too. Leave a design empty to skip it.")
         with solara.Columns([1, 1]):
             for i, (name, text) in enumerate(designs):
                 with solara.Column():
@@ -192,7 +201,8 @@ def DesignStep(designs: list[tuple[solara.Reactive, solara.Reactive]]):
 @solara.component
 def PlannerPage():
     team = solara.use_reactive(None)
-    message = solara.use_reactive("")
+    checked = solara.use_memo(lambda: check_team(team.value) if team.value else (False, ""),
+                              dependencies=[team.value])
     names = [solara.use_reactive(n) for n, _ in DEFAULT_DESIGNS]
     texts = [solara.use_reactive(p.read_text()) for _, p in DEFAULT_DESIGNS]
     size = solara.use_reactive(next(iter(SIZES)))
@@ -243,12 +253,12 @@ def PlannerPage():
         solara.HTML(tag="h1", unsafe_innerHTML="Plan PW posts for your team")
         solara.Text("Compare your team as it is with changes you are considering, across "
                     "conditions you cannot control. Answers are per team, in people and weeks.")
-        TeamStep(team, message)
+        TeamStep(team, checked)
         DesignStep(list(zip(names, texts, strict=True)))
         with solara.Card("3. Run the comparison"):
             solara.Select("Size", value=size, values=list(SIZES))
             solara.Button("Run the comparison", on_click=task, color="primary",
-                          disabled=team.value is None or task.pending)
+                          disabled=not checked[0] or task.pending)
             if task.pending or progress.value:
                 solara.ProgressLinear(value=progress.value)
                 solara.Text(status.value, classes=["run-status"])
@@ -258,25 +268,35 @@ def PlannerPage():
             ReportView(report.value)
 
 
-LIGHT_COLOURS = {"green": "#2e9e44", "red": "#d7301f", "amber": "#f0a30a", "grey": "#bdbdbd"}
+LIGHTS_CSS = """
+.planner-lights table{border-collapse:collapse;font-size:15px;margin:0.5em 0}
+.planner-lights td,.planner-lights th{border:1px solid #bbb;padding:4px 10px;text-align:left;
+ vertical-align:top}
+.planner-lights th{background:#f2f2f2}
+.planner-lights td.light{white-space:nowrap}
+.planner-lights .dot{display:inline-block;width:14px;height:14px;border-radius:50%;
+ border:1px solid #555;vertical-align:middle;margin-right:6px}
+.planner-lights .green{background:#2e9e44}.planner-lights .red{background:#d7301f}
+.planner-lights .amber{background:#f0a30a}.planner-lights .grey{background:#bdbdbd}
+"""
 
 
 def lights_html(folder: Path) -> str:
-    """The traffic lights as a small table: design, outcome, light, verdict, difference."""
-    import pandas as pd
+    """The report's traffic-light table (design and outcome in words, light, verdict, the
+    difference with its interval, the smallest difference that matters); each cell carries
+    its column's name as a class (``verdict``, ``light``, ...)."""
+    table = traffic_lights(CompareSpec.read(folder.parent),
+                           pd.read_csv(folder / "differences.csv"))
 
-    diffs = pd.read_csv(folder / "differences.csv")
-    labels = {o["name"]: o["label"] or o["name"] for o in json.loads(
-        (folder.parent / "compare.json").read_text())["outcomes"]} if (
-        folder.parent / "compare.json").is_file() else {}
-    rows = "".join(
-        f"<tr><td>{html.escape(r.design)}</td><td>{html.escape(labels.get(r.outcome, r.outcome))}"
-        f"</td><td><span style='display:inline-block;width:14px;height:14px;border-radius:7px;"
-        f"background:{LIGHT_COLOURS[r.light]}'></span> {r.light}</td>"
-        f"<td class='verdict'>{html.escape(r.verdict)}</td></tr>"
-        for r in diffs.itertuples())
-    return ("<table class='planner-lights' style='border-collapse:collapse'><tr><th>design</th>"
-            f"<th>outcome</th><th>light</th><th>verdict</th></tr>{rows}</table>")
+    def td(column: str, value: object) -> str:
+        text = html.escape(str(value))
+        if column == "light":
+            text = f"<span class='dot {text}'></span>{text}"
+        return f"<td class='{slug(column)}'>{text}</td>"
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
+    rows = "".join("<tr>" + "".join(td(c, v) for c, v in zip(table.columns, row, strict=True))
+                   + "</tr>" for row in table.itertuples(index=False))
+    return f"<table><tr>{head}</tr>{rows}</table>"
 
 
 @solara.component
@@ -286,7 +306,8 @@ def ReportView(report: CompareReport):
     with solara.Card("4. The answer"):
         solara.HTML(tag="p", unsafe_innerHTML=f"<b>{html.escape(report.summary[0])}</b>",
                     classes=["planner-verdict"])
-        solara.HTML(tag="div", unsafe_innerHTML=lights_html(folder))
+        solara.Style(LIGHTS_CSS)
+        solara.HTML(tag="div", unsafe_innerHTML=lights_html(folder), classes=["planner-lights"])
         solara.FileDownload(lambda: (folder / "report.html").read_bytes(), "report.html",
                             label="Download the report (HTML; prints as a board paper)")
         # The whole report in a frame, so its stylesheet does not restyle the app.

@@ -5,7 +5,8 @@ how many, what hours, fixed or flexible days, recruitment, supervision, training
 co-produced role definition, a peer network, pay. Each design is mapped to model overrides and
 run by the experiment engine in every one of ``context_samples`` conditions (a Latin
 hypercube over ``uncertain``: team culture, staff attitudes, turnover pressure, ...) with
-``replications`` seeds; every design sees the same conditions and seeds. The report
+``replications`` seeds each; every design sees the same conditions and seeds (each condition
+its own seeds, so conditions are independent). The report
 (``sim/analysis/compare_report.py``) then ranks the designs and says how robust the ranking is.
 
 Folder (``output_dir``; rerunning the same command resumes)::
@@ -79,6 +80,8 @@ RUN_SUMMARIES = ("pw_turnover_per_year", "staff_turnover_per_year", "user_admiss
                  "users_meaningful_gain")
 CHANGES = ("add", "multiply", "set")
 CONDITIONS_FILE = "conditions.csv"
+#: How runs are seeded (part of every design's results key; see sweep_config).
+SEEDS = "one seed per condition and replicate, shared by the designs"
 
 
 @dataclass
@@ -192,10 +195,11 @@ def load_design(name: str, folder: Path = DESIGN_DIR) -> TeamDesign:
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise yaml_error(err, path) from None
     except OmegaConfBaseException as err:
-        raise ConfigError(f"design {name}: {getattr(err, 'full_key', '?')}",
-                          getattr(err, "value", "(unknown key)"),
+        unknown = str(err).startswith("Key '")
+        raise ConfigError(f"design {design_name(name)}: {getattr(err, 'full_key', '?')}",
+                          "(unknown key)" if unknown else getattr(err, "value", "?"),
                           "keys: " + ", ".join(f.name for f in dataclasses.fields(TeamDesign))
-                          if str(err).startswith("Key '") else str(err).splitlines()[0]) from None
+                          if unknown else str(err).splitlines()[0]) from None
     check_design(design_name(name), design)
     return design
 
@@ -483,7 +487,12 @@ def sweep_config(config: CompareConfig, overrides: list[str], base: list[str],
         if config.uncertain or config.parameter_draws
         else {"kind": "factorial"},
         "replications": config.replications, "root_seed": config.root_seed,
-        "common_random_numbers": True, "metrics": metrics,
+        # Seeds per condition and replicate (SEEDS): every design's sweep numbers its runs the
+        # same way, so designs share each run's seed (paired), while conditions do not share
+        # seeds and are independent units for the intervals. Common random numbers across
+        # conditions would repeat the same few chance histories in every condition, and
+        # intervals over conditions would miss that chance entirely.
+        "common_random_numbers": False, "metrics": metrics,
         "record_interval_weeks": config.record_interval_weeks,
     }
     sweep = {"backend": config.backend, "workers": config.workers, "progress": config.progress,
@@ -498,7 +507,7 @@ def design_key(overrides: list[str], base: list[str], conditions: pd.DataFrame,
                config: CompareConfig, metrics: list[str]) -> str:
     """What a design's results depend on, hashed: a changed design is a new result; an
     unchanged one (under any name) reuses its runs."""
-    content = json.dumps({"overrides": overrides, "base": base,
+    content = json.dumps({"overrides": overrides, "base": base, "seeds": SEEDS,
                           "conditions": conditions.to_csv(index=False),
                           "replications": config.replications, "root_seed": config.root_seed,
                           "record_interval_weeks": config.record_interval_weeks,

@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 
 APP = Path(__file__).resolve().with_name("app.py")
+#: Solara's environment for the app: no telemetry; no "This website runs on Solara" banner
+#: (it sits over the pages' controls on a laptop screen).
+SOLARA_ENV = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false", "SOLARA_THEME_SHOW_BANNER": "false"}
 
 
 def app(argv: list[str] | None = None) -> None:
@@ -28,7 +31,7 @@ def app(argv: list[str] | None = None) -> None:
               "you trust; stop with Ctrl+C.", file=sys.stderr)
     command = [sys.executable, "-m", "solara", "run", str(APP), "--host", args.host,
                "--port", str(args.port), "--production", "--no-open", "--no-check-version"]
-    os.execve(sys.executable, command, {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"})
+    os.execve(sys.executable, command, {**os.environ, **SOLARA_ENV})
 
 
 if __name__ == "__main__":

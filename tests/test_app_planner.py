@@ -33,6 +33,7 @@ def test_inputs_are_saved_per_team_and_sizes_become_settings(tmp_path, monkeypat
     team_path, designs, folder = write_inputs("my team.csv", team, [
         ("Third PW post", "pw_posts: 3\n"), ("empty", "  ")])
     assert team_path.read_bytes() == team and folder.parent == tmp_path
+    assert team_path.name == "my_team.csv"  # the report names the team by its file name
     assert [d.name for d in designs] == ["third_pw_post.yaml"]  # the empty design is skipped
     again = write_inputs("my team.csv", team, [("Third PW post", "pw_posts: 3\n")])
     assert again[2] == folder  # same team, same folder: unchanged designs are reused
@@ -51,8 +52,20 @@ def planner_url(tmp_path_factory):
         yield url + "planner"
 
 
+# A drop as the browser delivers it. Solara's FileDrop reads files through the entry API
+# (webkitGetAsEntry), which a synthetic DataTransfer cannot provide, so the drop event carries
+# one file entry the way a real drag from the desktop does.
+DROP_FILE = (
+    "([text, name]) => { const file = new File([text], name, {type: 'text/csv'});"
+    " const drop = new Event('drop', {bubbles: true, cancelable: true});"
+    " Object.defineProperty(drop, 'dataTransfer', {value: {items: [{webkitGetAsEntry:"
+    " () => ({isFile: true, file: done => done(file)})}]}});"
+    " document.querySelector('.solara-file-drop').dispatchEvent(drop); }")
+
+
 def test_planner_page_in_a_real_browser(planner_url):
-    """Drop the example team file, run the smallest comparison, see the verdict and lights."""
+    """Drop a team file with a bad cell (the page names its row and column), then the example
+    team file; run the smallest comparison, see the verdict and the traffic lights."""
     team_text = (EXAMPLE / "team.csv").read_text()
     with chromium() as browser:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -61,30 +74,38 @@ def test_planner_page_in_a_real_browser(planner_url):
         recorder = PageRecorder().attach(page)
         page.goto(planner_url, timeout=PATIENCE_MS)
         page.get_by_text("Drop your team file (.xlsx or .csv) here").wait_for()
-        # A drop as the browser delivers it. Solara's FileDrop reads files through the entry
-        # API (webkitGetAsEntry), which a synthetic DataTransfer cannot provide, so the drop
-        # event carries one file entry the way a real drag from the desktop does.
-        page.evaluate(
-            "text => { const file = new File([text], 'our_team.csv', {type: 'text/csv'});"
-            " const drop = new Event('drop', {bubbles: true, cancelable: true});"
-            " Object.defineProperty(drop, 'dataTransfer', {value: {items: [{webkitGetAsEntry:"
-            " () => ({isFile: true, file: done => done(file)})}]}});"
-            " document.querySelector('.solara-file-drop').dispatchEvent(drop); }", team_text)
+        misspelt = team_text.replace("Social worker B,staff,social worker",
+                                     "Social worker B,staff,social wrker")
+        page.evaluate(DROP_FILE, [misspelt, "our_team.csv"])
+        error = page.locator(".team-error")
+        error.wait_for()
+        assert ("our_team.csv, roster row 13, column profession: 'social wrker' is not "
+                "allowed") in error.inner_text()
+        assert page.get_by_role("button", name="Run the comparison").is_disabled()
+
+        page.evaluate(DROP_FILE, [team_text, "our_team.csv"])
         ok = page.locator(".team-ok")
         ok.wait_for()
         assert "12 staff and 2 PWs" in ok.inner_text()
-        assert "caseload 45" in ok.inner_text()
+        assert "caseload 45" in ok.inner_text() and "clinical supervision" in ok.inner_text()
+        assert not page.locator(".team-error").count()
 
         page.get_by_role("button", name="Run the comparison").click()  # smallest size: default
         page.locator(".planner-verdict").wait_for(timeout=PATIENCE_MS * 2)
         total = 3 * SIZES[next(iter(SIZES))][0] * SIZES[next(iter(SIZES))][1]
         assert page.locator(".run-status").inner_text() == f"{total} of {total} runs; done"
         verdict = page.locator(".planner-verdict").inner_text()
-        assert verdict.startswith(("Recommended on these outcomes", "No design makes"))
+        assert verdict.startswith(("Recommended on these outcomes", "No design makes",
+                                   "No design is clearly better"))
         lights = page.locator(".planner-lights tr")
         assert lights.count() == 1 + 2 * 7  # header + 2 designs x 7 outcomes
         assert page.locator(".planner-lights .verdict").first.inner_text() in (
             "better", "worse", "unclear", "no practical difference")
+        assert page.locator(".planner-lights .design").first.inner_text() == "third PW post"
+        assert page.locator(".planner-lights th").nth(4).inner_text() == (
+            "difference (95% interval)")
+        report = page.frame_locator("iframe[title=report]")
+        report.get_by_text("Your team (our_team.csv), your team as it is").wait_for()
         page.screenshot(path=str(ARTIFACTS / "planner.png"))
         page.locator(".planner-verdict").scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "planner_verdict.png"))  # the answer in view

@@ -92,6 +92,15 @@ def test_bad_design_file_names_the_key(tmp_path, text, key, allowed):
     assert allowed in str(err.value)
 
 
+def test_a_misspelt_key_in_a_design_file_anywhere_is_named_plainly(tmp_path):
+    path = tmp_path / "my_change.yaml"
+    path.write_text("pw_post: 3\n")
+    with pytest.raises(ConfigError) as err:
+        load_design(str(path))
+    assert err.value.key == "design my_change: pw_post"  # the design's name, not its path
+    assert err.value.value == "(unknown key)" and "pw_posts" in err.value.allowed
+
+
 def test_conditions_shift_every_sector_together_and_stay_in_range():
     defaults = load_config([])
     config = CompareConfig(context_samples=5, uncertain=[
@@ -180,6 +189,8 @@ def test_report_numbers_are_per_team_and_clustered_by_condition(comparison):
     # every design saw the same conditions with the same seeds
     keyed = {n: r.set_index(["design_point", "replicate"]).sort_index() for n, r in runs.items()}
     assert (keyed["current"]["seed"] == keyed["proposal_good_practice"]["seed"]).all()
+    # ...and no two runs of a design share a seed: conditions are independent units
+    assert keyed["current"]["seed"].nunique() == len(keyed["current"])
     years = 20 / 52
     head = pd.read_csv(out / "report" / "headline.csv").set_index("design")
     for name, r in keyed.items():

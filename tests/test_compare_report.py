@@ -93,6 +93,20 @@ def test_a_gain_beyond_the_threshold_is_recommended_with_units_and_rounding():
     assert "other" not in text
 
 
+def test_too_uncertain_is_not_read_as_keep_your_team():
+    """Effects that swing from +5 to -5 people between conditions: amber, and the paragraph
+    asks for a larger comparison instead of advising to keep the team as it is."""
+    values = values_table({"now": 0.0, "new": 0.0})
+    swing = values["condition"].map({0: 5.0, 1: -5.0, 2: 4.0, 3: -4.0})
+    values.loc[values["design"] == "new", "users"] += swing
+    diffs = paired_differences(values, [USERS], "now")
+    assert list(diffs["verdict"]) == ["unclear"] and list(diffs["light"]) == ["amber"]
+    text = recommendation(spec(), diffs)
+    assert text.startswith("No design is clearly better than now on these outcomes, but 1 of "
+                           "the 1 traffic lights are amber")
+    assert "Run a larger comparison" in text and "keep now" not in text
+
+
 def test_robustness_counts_conditions_by_the_threshold():
     values = values_table({"now": 0.0, "new": 3.0})
     table = robustness(values, [USERS], "now").iloc[0]

@@ -299,8 +299,16 @@ def recommendation(spec: CompareSpec, diffs: pd.DataFrame) -> str:
         group["verdict"] == "no practical difference", "outcome"]]
     unclear = [label(outcome_by[n]) for n in group.loc[group["verdict"] == "unclear", "outcome"]]
     if not better:
-        text = (f"No design makes a practical difference for the better over {ref} on these "
-                f"outcomes: keep {ref}, or choose on cost and on what the model leaves out.")
+        n_unclear = int((diffs["verdict"] == "unclear").sum())
+        if n_unclear:  # an amber light may hide a gain: not a reason to keep the team as is
+            text = (f"No design is clearly better than {ref} on these outcomes, but "
+                    f"{n_unclear} of the {len(diffs)} traffic lights are amber: the runs are "
+                    "too few to tell whether those differences matter. Run a larger "
+                    "comparison (more sampled conditions) before deciding.")
+        else:
+            text = (f"No design makes a practical difference for the better over {ref} on "
+                    f"these outcomes: keep {ref}, or choose on cost and on what the model "
+                    "leaves out.")
         if worse:
             text += f" {best} is worse on {', '.join(worse)}."
         return text
@@ -494,6 +502,21 @@ def cell(o: OutcomeSpec, mean: float, low: float, high: float, signed: bool = Fa
     return with_unit(o, mean, signed) + interval
 
 
+def traffic_lights(spec: CompareSpec, diffs: pd.DataFrame) -> pd.DataFrame:
+    """The traffic-light table in words: design, outcome, light, verdict, the difference with
+    its 95% interval and the smallest difference that matters (the report and the app)."""
+    outcome_by = {o.name: o for o in spec.outcomes}
+    return pd.DataFrame({"design": diffs["design"].map(shown),
+                         "outcome": diffs["outcome"].map(lambda n: label(outcome_by[n])),
+                         "light": diffs["light"], "verdict": diffs["verdict"],
+                         "difference (95% interval)": [
+                             cell(outcome_by[r.outcome], r.difference, r.ci_low, r.ci_high,
+                                  True) for r in diffs.itertuples()],
+                         "smallest difference that matters": [
+                             with_unit(outcome_by[n], outcome_by[n].smallest_difference)
+                             for n in diffs["outcome"]]})
+
+
 def report_sections(spec: CompareSpec, head: pd.DataFrame, diffs: pd.DataFrame,
                     robust: pd.DataFrame, advice: str, figures: dict[str, Path],
                     values: pd.DataFrame, folder: Path) -> list[tuple[str, list[Block]]]:
@@ -502,15 +525,7 @@ def report_sections(spec: CompareSpec, head: pd.DataFrame, diffs: pd.DataFrame,
     outcome_by = {o.name: o for o in spec.outcomes}
     n_conditions = values["condition"].nunique()
     years = s.get("horizon_weeks", 156) / 52
-    lights = pd.DataFrame({"design": diffs["design"].map(shown),
-                           "outcome": diffs["outcome"].map(lambda n: label(outcome_by[n])),
-                           "light": diffs["light"], "verdict": diffs["verdict"],
-                           "difference (95% interval)": [
-                               cell(outcome_by[r.outcome], r.difference, r.ci_low, r.ci_high,
-                                    True) for r in diffs.itertuples()],
-                           "smallest difference that matters": [
-                               with_unit(outcome_by[n], outcome_by[n].smallest_difference)
-                               for n in diffs["outcome"]]})
+    lights = traffic_lights(spec, diffs)
     head_table = pd.DataFrame({"design": head["design"].map(shown)})
     for o in spec.outcomes:
         head_table[f"{label(o)} ({o.unit})" if o.unit else label(o)] = [
@@ -530,7 +545,8 @@ def report_sections(spec: CompareSpec, head: pd.DataFrame, diffs: pd.DataFrame,
                                          f"{u['range'][1]:g}"} for u in spec.uncertain])
     fixed = s.get("not_sampled") or []
     team = s.get("team")
-    intro = (f"{'Your team (' + str(team) + ')' if team else 'The reference design'}, {ref}, "
+    whose = f"Your team ({Path(team).name})" if team else "The reference design"
+    intro = (f"{whose}, {ref}, "
              f"against {len(spec.designs) - 1} design(s) over {years:g} years: each design ran "
              f"in {n_conditions} sampled conditions x {s.get('replications', '?')} "
              f"replications, every design with the same conditions and seeds. Numbers are per "
@@ -646,7 +662,8 @@ def html_table(table: pd.DataFrame) -> str:
     shown = table.copy()
     escaped = shown.map(lambda v: html.escape(str(v)))
     if "light" in shown.columns:
-        escaped["light"] = [f"<span class='light {c}'></span>{c}" for c in shown["light"]]
+        escaped["light"] = [f"<span style='white-space:nowrap'><span class='light {c}'></span>"
+                            f"{c}</span>" for c in shown["light"]]
     return escaped.to_html(index=False, border=0, escape=False)
 
 
