@@ -27,6 +27,7 @@ import signal
 import struct
 import subprocess
 import sys
+import warnings
 from typing import IO, Any
 
 from sim.sweep.runner import OutputSpec, Point, RunSpec, failed_row, import_model, run_one
@@ -158,6 +159,11 @@ def run_in_child(point: Point, spec: RunSpec, output: OutputSpec, timeout_s: flo
 def serve() -> None:
     """The run server: read runs from stdin, answer each, until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the sweep, which stops us
+    # Python 3.12+ warns on every fork of a process with threads (numpy's BLAS pool here). The
+    # child only runs one model and leaves with os._exit, taking no lock those idle threads
+    # hold; the warning would otherwise reach the user's terminal once per run.
+    warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks",
+                            category=DeprecationWarning)
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     source = sys.stdin.buffer
