@@ -46,7 +46,7 @@ from scipy import stats
 
 from sim.analysis.tables import load_runs
 from sim.config import CONF_DIR, load_config
-from sim.output import write_parquet, write_text
+from sim.output import write_parquet, write_text, write_text_if_changed
 from sim.params import ConfigError
 from sim.sweep.engine import load_sweep_config, run_sweep
 from sim.sweep.plan import get_path
@@ -275,9 +275,7 @@ def run_generation(cfg: CalibrationConfig, generation: int, theta: np.ndarray,
     folder.mkdir(parents=True, exist_ok=True)
     design = pd.DataFrame(theta, columns=[p.name for p in cfg.priors])
     design_path = folder.parent / f"design_{generation}.csv"
-    text = design.to_csv(index=False, float_format="%.10g")
-    if not design_path.exists() or design_path.read_text() != text:
-        write_text(design_path, text)
+    write_text_if_changed(design_path, design.to_csv(index=False, float_format="%.10g"))
     sweep = load_sweep_config([f"sweep.backend={cfg.backend}", f"sweep.workers={cfg.workers}",
                                "sweep.analyse=false", "sweep.progress=none",
                                f"sweep.output_dir={folder}"])

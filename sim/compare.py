@@ -52,7 +52,7 @@ from sim.analysis.compare_report import (
 from sim.calibrate import posterior_draws
 from sim.config import CONF_DIR, SimConfig, load_config, yaml_error
 from sim.metrics import TEAM_OUTCOMES
-from sim.output import check_writable, git_revision, write_text
+from sim.output import check_writable, git_revision, write_text, write_text_if_changed
 from sim.params import ConfigError, describe_allowed
 from sim.roster import (
     DAY_NAMES,
@@ -642,9 +642,7 @@ def write_conditions(folder: Path, conditions: pd.DataFrame) -> None:
     path = folder / CONDITIONS_FILE
     if conditions.empty:
         return
-    text = conditions.to_csv(index=False)
-    if not path.is_file() or path.read_text() != text:
-        write_text(path, text)
+    write_text_if_changed(path, conditions.to_csv(index=False))
 
 
 class RunsFailed(RuntimeError):

@@ -79,6 +79,14 @@ def write_text(path: Path, text: str) -> Path:
     return write_atomic(path, lambda tmp: tmp.write_text(text))
 
 
+def write_text_if_changed(path: Path, text: str) -> Path:
+    """Write ``text`` unless the file already holds it (a resumed sweep then finds its CSV
+    design untouched)."""
+    if not path.is_file() or path.read_text() != text:
+        write_text(path, text)
+    return path
+
+
 def write_parquet(path: Path, table: pd.DataFrame) -> Path:
     return write_atomic(path, lambda tmp: table.to_parquet(tmp, index=False))
 

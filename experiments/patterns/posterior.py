@@ -23,17 +23,14 @@ from experiments.patterns import evaluate
 from experiments.patterns.run import FOLDERS, ROOT_SEED, read, run, sweep_minutes
 from experiments.patterns.spec import PatternSpec
 from sim.calibrate import posterior_draws
-from sim.output import write_text
+from sim.output import write_text, write_text_if_changed
 
 
 def write_design(posterior: Path, samples: int, path: Path) -> Path:
     """The draws as the engine's CSV design (rewritten only when they change: a resume finds
     the same file)."""
-    text = posterior_draws(posterior, samples, ROOT_SEED, "--posterior").to_csv(
-        index=False, float_format="%.10g")
-    if not path.exists() or path.read_text() != text:
-        write_text(path, text)
-    return path
+    return write_text_if_changed(path, posterior_draws(
+        posterior, samples, ROOT_SEED, "--posterior").to_csv(index=False, float_format="%.10g"))
 
 
 def stage(spec: PatternSpec, size_name: str, workdir: Path, out: Path, posterior: Path,

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from sim.config import SimConfig
-from sim.output import write_text
+from sim.output import write_text_if_changed
 from sim.params import ConfigError
 
 SOURCES_SAMPLED = ("assumption", "calibrated")
@@ -151,10 +151,8 @@ def design(robust: RobustnessSpec, samples: int, seed: int) -> pd.DataFrame:
 
 def write_design(robust: RobustnessSpec, samples: int, seed: int, path: Path) -> Path:
     """The design as a CSV file (rewritten only when it changes, so a resume finds it equal)."""
-    text = design(robust, samples, seed).to_csv(index=False, float_format="%.6g")
-    if not path.exists() or path.read_text() != text:
-        write_text(path, text)
-    return path
+    return write_text_if_changed(path, design(robust, samples, seed).to_csv(
+        index=False, float_format="%.6g"))
 
 
 def ranges_table(robust: RobustnessSpec) -> str:

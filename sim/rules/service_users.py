@@ -148,8 +148,9 @@ def update_valuation(caseload: Caseload, workforce: Workforce,
     """Users revise their valuation of their PW in weeks they meet; staff value a PW by
     what the PW's own work shows, less the cost of boundary tension."""
     cl, wf = caseload, workforce
-    met = cl.peer_contact & (_peer_of_user(cl, wf.is_peer.astype(float)) > 0)
-    cl.valuation += np.where(met, params.valuation_rate * (cl.relationship - cl.valuation), 0.0)
+    # a PW contact needs a PW at work, so it marks the weeks a user met their PW
+    cl.valuation += np.where(cl.peer_contact,
+                             params.valuation_rate * (cl.relationship - cl.valuation), 0.0)
     progress = mean_by_peer_slot(cl, wf, np.clip(params.progress_scale * cl.peer_credit, 0, 1))
     relationship = mean_by_peer_slot(cl, wf, cl.relationship)
     staff = wf.is_staff
