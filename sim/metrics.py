@@ -106,7 +106,11 @@ MEANINGFUL_GAIN_SD = 0.5
 
 
 class Recorder:
-    """Collects team outcomes every ``record_interval_weeks`` and agent snapshots."""
+    """Collects team outcomes every ``record_interval_weeks`` and agent snapshots.
+
+    A model can hold several runs' teams (``sim.ensemble``); every table and the summary are
+    read per run (``run``, 0 for a single run), with teams numbered from 0 within the run.
+    """
 
     def __init__(self, model: PeerWorkModel) -> None:
         self.model = model
@@ -114,10 +118,24 @@ class Recorder:
         # without its row (``timeseries`` may be called while another thread records).
         self._rows: list[tuple[int, dict[str, np.ndarray]]] = []
         self._agents: list[pd.DataFrame] = []
-        self._counts = dict.fromkeys(("pw_exits", "staff_exits", "pw_weeks_drifted",
-                                      "pw_exits_drifted", "pw_weeks_anchored",
-                                      "pw_exits_anchored"), 0.0)
+        n_teams = int(model.run_starts[-1])
+        self._counts = {name: np.zeros(n_teams) for name in (  # per team, summed per run
+            "pw_exits", "staff_exits", "pw_weeks_drifted", "pw_exits_drifted",
+            "pw_weeks_anchored", "pw_exits_anchored")}
         self._leavers: list[pd.DataFrame] = []
+        self._stack: tuple[int, np.ndarray, dict[str, np.ndarray]] | None = None
+
+    def _teams(self, run: int) -> slice:
+        starts = self.model.run_starts
+        return slice(int(starts[run]), int(starts[run + 1]))
+
+    def _of_run(self, frame: pd.DataFrame, run: int) -> pd.DataFrame:
+        """The rows of a per-team table that belong to ``run``, teams numbered within it."""
+        if len(self.model.run_starts) == 2:
+            return frame
+        teams = self._teams(run)
+        rows = frame[(frame["team"] >= teams.start) & (frame["team"] < teams.stop)]
+        return rows.assign(team=rows["team"] - teams.start).reset_index(drop=True)
 
     def record(self, week: int, consensus: np.ndarray, ambiguity: np.ndarray) -> None:
         out = self.model.params.output
@@ -127,12 +145,12 @@ class Recorder:
         drifted = wf.is_peer & (drift >= DRIFTED)
         anchored = wf.is_peer & (drift < ANCHORED)
         counts = self._counts
-        counts["pw_exits"] += float((wf.exited & wf.is_peer).sum())
-        counts["staff_exits"] += float((wf.exited & wf.is_staff).sum())
-        counts["pw_weeks_drifted"] += float(drifted.sum())
-        counts["pw_exits_drifted"] += float((wf.exited & drifted).sum())
-        counts["pw_weeks_anchored"] += float(anchored.sum())
-        counts["pw_exits_anchored"] += float((wf.exited & anchored).sum())
+        counts["pw_exits"] += (wf.exited & wf.is_peer).sum(axis=1)
+        counts["staff_exits"] += (wf.exited & wf.is_staff).sum(axis=1)
+        counts["pw_weeks_drifted"] += drifted.sum(axis=1)
+        counts["pw_exits_drifted"] += (wf.exited & drifted).sum(axis=1)
+        counts["pw_weeks_anchored"] += anchored.sum(axis=1)
+        counts["pw_exits_anchored"] += (wf.exited & anchored).sum(axis=1)
         if wf.exited.any():
             self._leavers.append(self.agent_snapshot(week, wf.exited))
         if week % out.record_interval_weeks == 0 or last:
@@ -153,53 +171,70 @@ class Recorder:
         columns["mean_tie"] = mean_tie(wf)[team, slot]
         return pd.DataFrame(columns)
 
-    def leavers(self) -> pd.DataFrame:
+    def leavers(self, run: int = 0) -> pd.DataFrame:
         """One row per person who left: their state in the week they left."""
-        return pd.concat(self._leavers, ignore_index=True) if self._leavers else \
-            self.agent_snapshot(0, np.zeros_like(self.model.workforce.occupied))
+        return self._of_run(pd.concat(self._leavers, ignore_index=True) if self._leavers else
+                            self.agent_snapshot(0, np.zeros_like(self.model.workforce.occupied)),
+                            run)
 
-    def timeseries(self) -> pd.DataFrame:
+    def timeseries(self, run: int = 0) -> pd.DataFrame:
         """Tidy table: one row per recorded week and team."""
-        n_teams = self.model.params.organisation.n_teams
-        records = list(self._rows)  # a consistent copy, whatever is appended meanwhile
+        teams = self._teams(run)
+        n_teams = teams.stop - teams.start
+        weeks, stacked = self._stacked()
         data: dict[str, np.ndarray] = {
-            "week": np.repeat(np.array([week for week, _ in records], dtype=np.int64), n_teams),
-            "team": np.tile(np.arange(n_teams), len(records)),
+            "week": np.repeat(weeks, n_teams),
+            "team": np.tile(np.arange(n_teams), len(weeks)),
         }
         for name in TEAM_OUTCOMES:
-            data[name] = np.concatenate([row[name] for _, row in records]) if records \
-                else np.array([])
+            data[name] = stacked[name][:, teams].ravel()
         return pd.DataFrame(data)
 
-    def agents(self) -> pd.DataFrame:
-        """Per-person snapshots every ``agent_interval_weeks`` and in the last week."""
-        return pd.concat(self._agents, ignore_index=True)
+    def _stacked(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Recorded weeks, and each outcome as a (weeks, teams) array (kept until the next
+        record, so an ensemble's runs are read from one stack)."""
+        records = list(self._rows)  # a consistent copy, whatever is appended meanwhile
+        if self._stack is None or self._stack[0] != len(records):
+            weeks = np.array([week for week, _ in records], dtype=np.int64)
+            n_teams = int(self.model.run_starts[-1])
+            self._stack = (len(records), weeks, {name: np.array(
+                [row[name] for _, row in records]).reshape(len(records), n_teams)
+                for name in TEAM_OUTCOMES})
+        return self._stack[1], self._stack[2]
 
-    def summary(self) -> dict[str, float]:
+    def agents(self, run: int = 0) -> pd.DataFrame:
+        """Per-person snapshots every ``agent_interval_weeks`` and in the last week."""
+        return self._of_run(pd.concat(self._agents, ignore_index=True), run)
+
+    def summary(self, run: int = 0) -> dict[str, float]:
         """One row per run: end-of-run and whole-run means of every outcome, and turnover."""
-        ts = self.timeseries()
+        ts = self.timeseries(run)
+        teams = self._teams(run)
+        params = self.model.run_params[run]
+        counts = {name: float(per_team[teams].sum()) for name, per_team in self._counts.items()}
         weekly = ts.groupby("week")[list(TEAM_OUTCOMES)].mean()
         row: dict[str, float] = {}
         for name in TEAM_OUTCOMES:
             row[f"{name}_final"] = float(weekly[name].iloc[-1]) if len(weekly) else np.nan
             row[f"{name}_mean"] = float(weekly[name].mean()) if len(weekly) else np.nan
         years = self.model.week / 52.0
-        n_teams = self.model.params.organisation.n_teams
+        n_teams = teams.stop - teams.start
         pw_posts = n_teams * int((self.model.workforce.role == PEER).sum())
         staff_posts = n_teams * int((self.model.workforce.role != PEER).sum())
-        row["pw_turnover_per_year"] = (self._counts["pw_exits"] / (pw_posts * years)
+        row["pw_turnover_per_year"] = (counts["pw_exits"] / (pw_posts * years)
                                        if pw_posts and years else np.nan)
-        row["staff_turnover_per_year"] = self._counts["staff_exits"] / (staff_posts * years) \
+        row["staff_turnover_per_year"] = counts["staff_exits"] / (staff_posts * years) \
             if years else np.nan
         for name in ("pw_weeks_drifted", "pw_exits_drifted", "pw_weeks_anchored",
                      "pw_exits_anchored"):
-            row[name] = self._counts[name]
+            row[name] = counts[name]
         cl = self.model.caseload
-        row["user_recovery_sd"] = float(cl.recovery.std())
-        gain = cl.recovery - cl.baseline_recovery
-        meaningful = MEANINGFUL_GAIN_SD * self.model.params.service_users.recovery_sd
+        recovery = cl.recovery[teams]
+        row["user_recovery_sd"] = float(recovery.std())
+        gain = recovery - cl.baseline_recovery[teams]
+        meaningful = MEANINGFUL_GAIN_SD * params.service_users.recovery_sd
         row["users_meaningful_gain"] = float((gain >= meaningful).sum() / n_teams)
-        row["user_admissions_per_year"] = float(cl.admissions.mean() / years) if years \
+        row["user_admissions_per_year"] = float(cl.admissions[teams].mean() / years) if years \
             else np.nan
         row["weeks"] = float(self.model.week)
         return row

@@ -27,6 +27,7 @@ from sim.rules import (
     wellbeing,
     working_patterns,
 )
+from sim.streams import TeamDraws
 
 #: One random stream per rule family, spawned from the run's seed, so a new draw in one family
 #: does not shift the draws of another and scenarios share common random numbers.
@@ -62,12 +63,24 @@ class PeerWorkModel(mesa.Model):
         seed = params.seed if seed is None else seed
         seeds = np.random.SeedSequence(seed)
         super().__init__(rng=np.random.default_rng(seeds))
-        self.params = params
         self.seed_value = seed
-        self.streams = {name: np.random.default_rng(child)
-                        for name, child in zip(STREAMS, seeds.spawn(len(STREAMS)), strict=False)}
+        self._build(params, [params], [seeds])
+
+    def _build(self, params: SimConfig, run_params: list[SimConfig],
+               seeds: list[np.random.SeedSequence]) -> None:
+        """Set up the organisation of one run, or of several runs' teams stacked run after run
+        (``sim.ensemble``: ``params`` then holds per-team values where the runs differ). Each
+        run's rule families draw from streams spawned from its own seed."""
+        self.params = params
+        self.run_params = run_params
+        self.teams_per_run = [p.organisation.n_teams for p in run_params]
+        #: first team of each run, and one past the last team
+        self.run_starts = np.concatenate([[0], np.cumsum(self.teams_per_run)]).astype(int)
+        children = [seed.spawn(len(STREAMS)) for seed in seeds]
+        self.streams = {name: TeamDraws([np.random.default_rng(c[i]) for c in children],
+                                        self.teams_per_run) for i, name in enumerate(STREAMS)}
         team = params.team
-        n_teams = params.organisation.n_teams
+        n_teams = int(self.run_starts[-1])
         roles = np.array([MANAGER] + [NONPEER] * team.n_nonpeer_staff
                          + [PEER] * team.n_peer_workers)
         self.workforce = self.workforce_type(role=roles, n_teams=n_teams)
@@ -86,9 +99,13 @@ class PeerWorkModel(mesa.Model):
         supervision.train_whole_team(self.workforce, params.supervision)
         service_users.initialise(self.caseload, params.service_users, self.streams["service_users"])
         service_users.assign_peer_workers(self.caseload, np.nonzero(roles == PEER)[0])
-        self.users = [ServiceUser(self, t, u) for t in range(n_teams) for u in
-                      range(team.caseload)]
+        self._give_users_identity()
         self.recorder = metrics.Recorder(self)
+
+    def _give_users_identity(self) -> None:
+        """Each service user is a Mesa agent (created after the first staff, as ids show)."""
+        n_teams, caseload = self.caseload.recovery.shape
+        self.users = [ServiceUser(self, t, u) for t in range(n_teams) for u in range(caseload)]
 
     def _hire(self, mask: np.ndarray) -> None:
         """Fill the slots in ``mask`` and give each new person a Mesa agent."""
@@ -97,16 +114,24 @@ class PeerWorkModel(mesa.Model):
                          p.context, p.meetings.meeting_days, self.streams["recruitment"])
         wf = self.workforce
         wf.training_sessions_left[mask & (wf.role == PEER)] = p.supervision.training_sessions
+        self._give_identity(mask)
+
+    def _give_identity(self, mask: np.ndarray) -> None:
+        """Each new person is a Mesa agent; the arrays hold its ``unique_id``."""
+        wf = self.workforce
         for t, s in np.argwhere(mask):
             agent_type = PeerWorker if wf.role[s] == PEER else StaffMember
             agent = agent_type(self, int(t), int(s))
             self._agent_at[int(t), int(s)] = agent
             wf.agent_id[t, s] = agent.unique_id
 
-    def _leave(self, leavers: np.ndarray) -> None:
-        """Leavers' agents are removed and their posts become vacancies."""
+    def _remove_identity(self, leavers: np.ndarray) -> None:
         for t, s in np.argwhere(leavers):
             self._agent_at.pop((int(t), int(s))).remove()
+
+    def _leave(self, leavers: np.ndarray) -> None:
+        """Leavers' agents are removed and their posts become vacancies."""
+        self._remove_identity(leavers)
         service_users.forget_peer_worker(self.caseload, leavers & (self.workforce.role == PEER))
         recruitment.open_vacancies(self.workforce, leavers, self.params.recruitment)
 

@@ -16,6 +16,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 
 class ConfigError(ValueError):
     """A configuration value is not allowed. The message names key, value and what is allowed."""
@@ -124,3 +126,38 @@ def describe(obj_type: type, prefix: str = "") -> list[dict[str, Any]]:
         rows.append({"key": key, "default": default, "allowed": describe_allowed(meta),
                      "source": meta.get("source", ""), "doc": meta.get("doc", "")})
     return rows
+
+
+# Per-team parameter values. Where the runs of an ensemble differ (``sim.ensemble``), a number
+# parameter is a (teams, 1) array holding each run's value for its teams; alone it is a scalar.
+# Rules written with these helpers give the same numbers either way.
+
+def for_entries(value: Any, mask: Any) -> Any:
+    """A parameter's value for each entry of a (teams, ...) mask, in ``np.nonzero`` order
+    (the scalar itself when it is one)."""
+    if np.ndim(value) == 0:
+        return value
+    return np.broadcast_to(as_team_axis(value, np.ndim(mask)), np.shape(mask))[mask]
+
+
+def as_team_axis(value: Any, ndim: int) -> Any:
+    """A parameter shaped to broadcast over a (teams, ...) array of ``ndim`` dimensions: a
+    scalar as it is, a per-team (teams, 1) array as (teams, 1, ..., 1)."""
+    if np.ndim(value) == 0:
+        return value
+    return np.reshape(value, (np.shape(value)[0],) + (1,) * (ndim - 1))
+
+
+def per_team_table(values: list[Any]) -> np.ndarray:
+    """A table of parameters (e.g. one entry per profession) as (entries,), or as (teams,
+    entries) when any entry is per-team."""
+    if all(np.ndim(v) == 0 for v in values):
+        return np.array(values, dtype=float)
+    n_teams = next(np.shape(v)[0] for v in values if np.ndim(v))
+    return np.stack([np.broadcast_to(np.reshape(v, -1) if np.ndim(v) else v, (n_teams,))
+                     for v in values], axis=-1)
+
+
+def table_lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``table[index]`` for a (teams, slots) index, per team when the table is per-team."""
+    return table[index] if table.ndim == 1 else np.take_along_axis(table, index, axis=1)

@@ -29,8 +29,9 @@ def hire_everyone(n_teams: int = 1, seed: int = 0, n_nonpeer: int = 3, n_peer: i
 
 
 def test_informal_recruitment_draws_wider_expectations_than_formal(rng):
-    formal = recruitment.expectation_draw(RecruitmentParams(process="formal"), 4000, rng)
-    informal = recruitment.expectation_draw(RecruitmentParams(process="informal"), 4000, rng)
+    new_pws = np.ones(4000, dtype=bool)
+    formal = recruitment.expectation_draw(RecruitmentParams(process="formal"), new_pws, rng)
+    informal = recruitment.expectation_draw(RecruitmentParams(process="informal"), new_pws, rng)
     assert informal.std() > 2 * formal.std()
     assert abs(formal.mean() - RecruitmentParams().role_description) < 0.01
 

@@ -26,14 +26,14 @@ def part_timers(n: int, fte: float, rng, aligned: bool = True, flexible: bool = 
                 paid: bool = True):
     wf = make_workforce(n_teams=n, fte=fte, paid=paid, flexible_days=flexible)
     shape = wf.fte.shape
-    days = contract_days(wf.fte.ravel(), aligned, MEETING, rng)
+    days = contract_days(wf.fte.ravel(), aligned, MEETING, rng.random((wf.fte.size, WEEKDAYS)))
     wf.fixed_days[...] = days.reshape(shape + (WEEKDAYS,))
     return wf
 
 
 @pytest.mark.parametrize("fte", [0.2, 0.4, 0.6, 1.0])
 def test_fixed_days_aligned_with_meeting_include_the_meeting_day(fte, rng):
-    days = contract_days(np.full(500, fte), True, MEETING, rng)
+    days = contract_days(np.full(500, fte), True, MEETING, rng.random((500, WEEKDAYS)))
     assert days[:, MEETING].all()
     assert (days.sum(axis=1) == days_per_week(np.array([fte]))[0]).all()
 

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.agents import MANAGER, Workforce
-from sim.params import param
+from sim.params import as_team_axis, for_entries, param
+from sim.streams import TeamDraws
 
 INFLUENCE_FORMS = ("weighted", "deffuant", "relative_agreement")
 
@@ -141,7 +142,7 @@ def bounded_mean(values: np.ndarray, weights: np.ndarray, taking_part: np.ndarra
     """Hegselmann-Krause kernel on plain (groups, n) arrays: each participant's weighted mean
     of the participants whose value lies within ``bound`` of their own (itself included);
     a participant's own value where the weights sum to 0."""
-    near = np.abs(values[:, :, None] - values[:, None, :]) <= bound
+    near = np.abs(values[:, :, None] - values[:, None, :]) <= as_team_axis(bound, 3)
     w = (_pairs(taking_part) & near) * weights[:, None, :]
     total = w.sum(axis=-1)
     return np.divide((w * values[:, None, :]).sum(axis=-1), total, out=values.copy(),
@@ -163,14 +164,17 @@ def converge_beliefs(workforce: Workforce, params: BoundariesParams,
 
 
 def everyday_influence(workforce: Workforce, params: BoundariesParams,
-                       rng: np.random.Generator | None = None) -> None:
+                       rng: np.random.Generator | TeamDraws | None = None) -> None:
     """Bounded influence on practice between colleagues, in the form ``influence_form``:
     status- and certainty-weighted among everyone sharing days (``weighted``, no draws), or
     random pairwise encounters on shared days (``deffuant``, ``relative_agreement``; ``rng``)."""
     wf = workforce
     readiness = np.where(wf.is_peer, 1.0, params.staff_influence_share)
     if params.influence_form != "weighted":
-        _encounters(wf, params, readiness, rng or np.random.default_rng())
+        if rng is None:
+            raise ValueError(f"influence_form={params.influence_form!r} draws encounters: "
+                             "pass the run's generator")
+        _encounters(wf, params, readiness, rng)
         return
     days = wf.present_days.astype(float)
     together = np.einsum("tid,tjd->tij", days, days) / days.shape[-1]
@@ -185,14 +189,15 @@ def weighted_pull(practice: np.ndarray, together: np.ndarray, status: np.ndarray
     practice from the others, weighted by time together (groups, n, n) and by each other's
     share of the pair's status and confidence, from those within ``bound`` only."""
     x = practice
-    within = np.abs(x[:, :, None] - x[:, None, :]) < bound
+    within = np.abs(x[:, :, None] - x[:, None, :]) < as_team_axis(bound, 3)
     sway = within * _share(status) * _share(confidence)  # j's sway over i, 0..1
     together = together * ~np.eye(x.shape[1], dtype=bool)
     return (together * sway * (x[:, None, :] - x[:, :, None])).sum(axis=-1) / np.maximum(
         together.sum(axis=-1), 1e-9)
 
 
-def random_pairs(present: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+def random_pairs(present: np.ndarray,
+                 rng: np.random.Generator | TeamDraws) -> tuple[np.ndarray, ...]:
     """A random matching of the people present in each group: (groups, pairs) index arrays
     i, j and a mask of pairs whose two members are both present (each person in one pair)."""
     keys = np.where(present, rng.random(present.shape), np.inf)
@@ -237,14 +242,14 @@ def relative_agreement_step(x: np.ndarray, u: np.ndarray, i: np.ndarray, j: np.n
 
 
 def _encounters(wf: Workforce, params: BoundariesParams, readiness: np.ndarray,
-                rng: np.random.Generator) -> None:
+                rng: np.random.Generator | TeamDraws) -> None:
     """Pairwise forms: on each weekday, a random matching of the colleagues present."""
     relative = params.influence_form == "relative_agreement"
     if relative:  # newcomers' uncertainty follows their confidence at hire
         fresh = wf.occupied & (wf.uncertainty_owner != wf.agent_id)
-        wf.practice_uncertainty[fresh] = (params.ra_uncertainty_unsure + wf.confidence[fresh]
-                                          * (params.ra_uncertainty_confident
-                                             - params.ra_uncertainty_unsure))
+        unsure, confident = (for_entries(v, fresh) for v in (
+            params.ra_uncertainty_unsure, params.ra_uncertainty_confident))
+        wf.practice_uncertainty[fresh] = unsure + wf.confidence[fresh] * (confident - unsure)
         wf.uncertainty_owner[fresh] = wf.agent_id[fresh]
     for day in range(wf.present_days.shape[-1]):
         i, j, meets = random_pairs(wf.present_days[..., day], rng)
@@ -278,7 +283,7 @@ def anchoring_pull(practice: np.ndarray, anchors: np.ndarray, confidence: np.nda
 
 
 def enforce_boundaries(workforce: Workforce, params: BoundariesParams, strictness: float,
-                       rng: np.random.Generator) -> None:
+                       rng: np.random.Generator | TeamDraws) -> None:
     """Challenge PW practice beyond the line manager's limit; record boundary-tension events.
 
     Only a manager in post who worked with the PW this week can challenge their practice.
@@ -331,7 +336,8 @@ def agreeing_ties(workforce: Workforce, params: BoundariesParams) -> np.ndarray:
     differently give less support (Gillard 2013, finding 4)."""
     wf = workforce
     distance = np.abs(wf.role_belief[:, :, None] - wf.role_belief[:, None, :])
-    agreement = np.clip(1.0 - distance / max(params.belief_bound, 1e-9), 0.0, 1.0)
+    agreement = np.clip(1.0 - distance / as_team_axis(np.maximum(params.belief_bound, 1e-9), 3),
+                        0.0, 1.0)
     others = _pairs(wf.occupied) & ~np.eye(wf.occupied.shape[1], dtype=bool)
     count = np.maximum(others.sum(axis=-1), 1)
     return (wf.ties * agreement * others).sum(axis=-1) / count

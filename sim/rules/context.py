@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.agents import Workforce
-from sim.params import ConfigError, param
+from sim.params import ConfigError, for_entries, param
 
 SECTORS = ("nhs", "voluntary", "partnership")
 
@@ -69,5 +69,5 @@ def peer_network_meeting(
     wf = workforce
     wf.practice += np.where(attend, params.peer_network_anchor_pull * (wf.anchor - wf.practice), 0)
     wf.confidence += np.where(attend, params.peer_network_confidence * (1 - wf.confidence), 0)
-    support[attend] = params.peer_network_support
+    support[attend] = for_entries(params.peer_network_support, attend)
     return support

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.agents import Workforce
-from sim.params import param
+from sim.params import as_team_axis, param
+from sim.streams import TeamDraws
 
 STATUS_FORMS = ("relax_external", "persistent", "expectation_states")
 
@@ -65,7 +66,8 @@ def _mean_tie_to(ties: np.ndarray, among: np.ndarray) -> np.ndarray:
     return np.where(count > 0, (ties * others).sum(axis=-1) / np.maximum(count, 1), 0.0)
 
 
-def hold_meeting(workforce: Workforce, params: MeetingsParams, rng: np.random.Generator) -> None:
+def hold_meeting(workforce: Workforce, params: MeetingsParams,
+                 rng: np.random.Generator | TeamDraws) -> None:
     """Speaking turns, acknowledgement and the status that follows, for every team at once."""
     wf = workforce
     attend = wf.attends_meeting
@@ -99,7 +101,7 @@ def interchange_update(record: np.ndarray, earned: np.ndarray, attend: np.ndarra
     with someone absent keep their record (Skvoretz & Fararo 1996: BI patterns persist)."""
     both = attend[:, :, None] & attend[:, None, :]
     balance = np.clip(earned[:, :, None] - earned[:, None, :], -1.0, 1.0)
-    return np.where(both, record + rate * (balance - record), record)
+    return np.where(both, record + as_team_axis(rate, 3) * (balance - record), record)
 
 
 def expectation_advantage(external: np.ndarray, record: np.ndarray) -> np.ndarray:
@@ -138,10 +140,12 @@ def update_ties(workforce: Workforce, params: MeetingsParams) -> None:
     days = wf.present_days.astype(float)
     shared_days = np.einsum("tid,tjd->tij", days, days) / days.shape[-1]
     met = wf.attends_meeting[:, :, None] & wf.attends_meeting[:, None, :]
-    contact = (1 - params.meeting_tie_weight) * shared_days + params.meeting_tie_weight * met
+    weight, gain, decay = (as_team_axis(v, 3) for v in (
+        params.meeting_tie_weight, params.tie_gain, params.tie_decay))
+    contact = (1 - weight) * shared_days + weight * met
     pair = wf.occupied[:, :, None] & wf.occupied[:, None, :] & ~np.eye(
         wf.occupied.shape[1], dtype=bool)
-    change = params.tie_gain * contact * (1 - wf.ties) - params.tie_decay * (1 - contact) * wf.ties
+    change = gain * contact * (1 - wf.ties) - decay * (1 - contact) * wf.ties
     wf.ties += np.where(pair, change, 0.0)
 
 

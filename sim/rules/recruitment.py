@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.agents import MANAGER, PEER, PROFESSIONS, Workforce
-from sim.params import param
+from sim.agents import MANAGER, PEER, PROFESSIONS, WEEKDAYS, Workforce
+from sim.params import for_entries, param, per_team_table, table_lookup
 from sim.rules.boundaries import move_expectations, team_mean
 from sim.rules.context import ContextParams
 from sim.rules.working_patterns import FULL_TIME_HOURS, WorkingPatternsParams, contract_days
+from sim.streams import TeamDraws, as_team_draws
 from sim.team import TeamParams, roster_slots
 
 
@@ -59,11 +60,16 @@ def _clip(x: np.ndarray) -> np.ndarray:
     return np.clip(x, 0.0, 1.0)
 
 
-def expectation_draw(params: RecruitmentParams, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Expectations of n new PWs: narrow around the role description if formal, wide if not."""
+def expectation_draw(params: RecruitmentParams, new_pws: np.ndarray,
+                     rng: np.random.Generator | TeamDraws) -> np.ndarray:
+    """Expectations of the new PWs in the mask ``new_pws``: narrow around the role description
+    if formal, wide if not."""
+    draws = as_team_draws(rng)
     if params.process == "formal":
-        return _clip(rng.normal(params.role_description, params.formal_expectation_sd, n))
-    return _clip(rng.normal(params.informal_expectation, params.informal_expectation_sd, n))
+        return _clip(draws.normal_for(new_pws, params.role_description,
+                                      params.formal_expectation_sd))
+    return _clip(draws.normal_for(new_pws, params.informal_expectation,
+                                  params.informal_expectation_sd))
 
 
 def hire(
@@ -74,55 +80,55 @@ def hire(
     working: WorkingPatternsParams,
     context: ContextParams,
     meeting_days: list[int],
-    rng: np.random.Generator,
+    rng: np.random.Generator | TeamDraws,
 ) -> None:
     """Fill the slots in ``mask`` (teams, slots) with new people, PWs or staff by slot role."""
-    wf = workforce
+    wf, draws = workforce, as_team_draws(rng)
     peer = mask & (wf.role == PEER)
     staff = mask & (wf.role != PEER)
-    n_peer, n_staff = int(peer.sum()), int(staff.sum())
 
     # Non-peer staff and managers: practice and beliefs from the sector's culture.
-    mix = np.array([team.profession_mix.get(p, 0.0) for p in PROFESSIONS[1:-1]])
-    drawn = 1 + rng.choice(len(mix), size=n_staff, p=mix / mix.sum())
+    mix = per_team_table([team.profession_mix.get(p, 0.0) for p in PROFESSIONS[1:-1]])
+    drawn = 1 + draws.choice_for(staff, mix.shape[-1], mix / mix.sum(axis=-1, keepdims=True))
     wf.profession[staff] = np.where(wf.role[np.nonzero(staff)[1]] == MANAGER, 0, drawn)
-    wf.practice[staff] = _clip(rng.normal(context.sector_value(context.staff_practice),
-                                          context.staff_practice_sd, n_staff))
+    wf.practice[staff] = _clip(draws.normal_for(staff, context.sector_value(
+        context.staff_practice), context.staff_practice_sd))
     wf.anchor[staff] = wf.practice[staff]
     wf.role_practice[staff] = wf.practice[staff]
     team_belief = team_mean(wf.role_belief, wf.is_staff)[:, 0]
-    culture_belief = rng.normal(context.sector_value(context.staff_role_belief),
-                                context.staff_role_belief_sd, n_staff)
+    culture_belief = draws.normal_for(staff, context.sector_value(context.staff_role_belief),
+                                      context.staff_role_belief_sd)
     # Newcomers to an established team take its current belief; at start-up, the culture's.
     prior = team_belief[np.nonzero(staff)[0]]
     wf.role_belief[staff] = _clip(np.where(np.isnan(prior), culture_belief, prior))
     wf.expectation[staff] = wf.role_belief[staff]
-    wf.confidence[staff] = team.staff_confidence
+    wf.confidence[staff] = for_entries(team.staff_confidence, staff)
     wf.fte[staff] = 1.0
     wf.paid[staff] = True
     wf.flexible_days[staff] = False
 
     # PWs: lived-experience anchor, expectation set by the recruitment process.
     wf.profession[peer] = len(PROFESSIONS) - 1
-    wf.anchor[peer] = _clip(rng.normal(params.anchor, params.anchor_sd, n_peer))
+    wf.anchor[peer] = _clip(draws.normal_for(peer, params.anchor, params.anchor_sd))
     wf.practice[peer] = wf.anchor[peer]
-    wf.role_practice[peer] = params.role_description
-    wf.expectation[peer] = expectation_draw(params, n_peer, rng)
+    wf.role_practice[peer] = for_entries(params.role_description, peer)
+    wf.expectation[peer] = expectation_draw(params, peer, draws)
     wf.role_belief[peer] = wf.expectation[peer]
     formal = params.process == "formal"
-    wf.confidence[peer] = min(1.0, params.confidence_at_hire
-                              + formal * params.formal_confidence_bonus)
-    wf.fte[peer] = working.effective_fte
+    wf.confidence[peer] = for_entries(np.minimum(1.0, params.confidence_at_hire
+                                                 + formal * params.formal_confidence_bonus), peer)
+    wf.fte[peer] = for_entries(working.effective_fte, peer)
     wf.paid[peer] = working.paid
     wf.flexible_days[peer] = working.days == "flexible"
 
-    status = np.array([team.external_status[p] for p in PROFESSIONS])[wf.profession]
+    status = table_lookup(per_team_table([team.external_status[p] for p in PROFESSIONS]),
+                          wf.profession)
     if params.same_service:
         status = np.where(peer, status - params.former_user_status_penalty, status)
     wf.external_status[mask] = _clip(status)[mask]
     wf.status[mask] = wf.external_status[mask]
     wf.fixed_days[mask] = contract_days(wf.fte[mask], working.aligned_with_meeting,
-                                        meeting_days, rng)
+                                        meeting_days, draws.random_for(mask, (WEEKDAYS,)))
     if team.roster:
         take_people_as_they_are(wf, mask, team, working)
     wf.strain[mask] = 0.0
@@ -135,9 +141,9 @@ def hire(
 
     # Ties: a same-service PW is already known to the staff who cared for them.
     first_tie = np.zeros(mask.shape)
-    first_tie[mask] = params.new_tie
+    first_tie[mask] = for_entries(params.new_tie, mask)
     if params.same_service:
-        first_tie[peer] = params.known_tie
+        first_tie[peer] = for_entries(params.known_tie, peer)
     involves_new = mask[:, :, None] | mask[:, None, :]
     pairs = wf.occupied[:, :, None] & wf.occupied[:, None, :] & ~np.eye(mask.shape[1], dtype=bool)
     pair_tie = np.maximum(first_tie[:, :, None], first_tie[:, None, :])
@@ -153,12 +159,13 @@ def take_people_as_they_are(workforce: Workforce, mask: np.ndarray, team: TeamPa
     t_idx, s_idx = np.nonzero(mask)
     wf.profession[mask] = slots.profession[s_idx]
     peer = wf.role[s_idx] == PEER
-    cap = working.hours_cap_per_week / FULL_TIME_HOURS
+    cap = for_entries(working.hours_cap_per_week / FULL_TIME_HOURS, mask)
     wf.fte[mask] = np.where(peer, np.minimum(slots.fte[s_idx], cap), slots.fte[s_idx])
     wf.flexible_days[mask] = slots.flexible[s_idx]
     fixed = ~slots.flexible[s_idx]
     wf.fixed_days[t_idx[fixed], s_idx[fixed]] = slots.fixed_days[s_idx[fixed]]
-    status = np.array([team.external_status[p] for p in PROFESSIONS])[wf.profession[mask]]
+    status = table_lookup(per_team_table([team.external_status[p] for p in PROFESSIONS]),
+                          wf.profession)[mask]
     wf.external_status[mask] = np.where(peer, wf.external_status[mask], _clip(status))
     wf.status[mask] = wf.external_status[mask]
 
@@ -167,7 +174,7 @@ def establish_team(workforce: Workforce, team: TeamParams) -> None:
     """Staff in post when the PW role is introduced already know each other."""
     staff = workforce.is_staff
     pairs = staff[:, :, None] & staff[:, None, :] & ~np.eye(staff.shape[1], dtype=bool)
-    workforce.ties[pairs] = team.established_tie
+    workforce.ties[pairs] = for_entries(team.established_tie, pairs)
 
 
 def align_team_to_role_description(workforce: Workforce, params: RecruitmentParams) -> None:

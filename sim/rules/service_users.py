@@ -28,6 +28,7 @@ import numpy as np
 
 from sim.agents import Caseload, Workforce
 from sim.params import param
+from sim.streams import TeamDraws, as_team_draws
 
 
 @dataclass
@@ -79,7 +80,8 @@ def assign_peer_workers(caseload: Caseload, peer_slots: np.ndarray) -> None:
     caseload.peer_slot[:] = peer_slots[np.arange(caseload.size) % len(peer_slots)]
 
 
-def initialise(caseload: Caseload, params: ServiceUsersParams, rng: np.random.Generator) -> None:
+def initialise(caseload: Caseload, params: ServiceUsersParams,
+               rng: np.random.Generator | TeamDraws) -> None:
     level = np.clip(rng.normal(params.recovery_mean, params.recovery_sd, caseload.recovery.shape),
                     0.0, 1.0)
     caseload.baseline_recovery[:] = level
@@ -95,10 +97,10 @@ def _peer_of_user(caseload: Caseload, values: np.ndarray) -> np.ndarray:
 
 
 def weekly_contacts(caseload: Caseload, workforce: Workforce, params: ServiceUsersParams,
-                    rng: np.random.Generator) -> None:
+                    rng: np.random.Generator | TeamDraws) -> None:
     """Contacts, recovery, relationship and admissions for every service user at once."""
     cl, wf = caseload, workforce
-    draws = rng.random((3,) + cl.recovery.shape)
+    draws = as_team_draws(rng).random((3,) + cl.recovery.shape, team_axis=1)
     at_home = cl.admitted_weeks == 0
     pw_days = _peer_of_user(cl, (wf.present_days.sum(axis=-1) * wf.is_peer).astype(float))
     peer_chance = 1.0 - (1.0 - params.peer_contacts_per_day) ** pw_days
@@ -156,10 +158,13 @@ def update_valuation(caseload: Caseload, workforce: Workforce,
     staff = wf.is_staff
     tie_from_staff = (wf.ties * staff[:, :, None]).sum(axis=1) / np.maximum(
         staff.sum(axis=1, keepdims=True), 1)
-    weights = np.array([params.staff_valuation_relationship, params.staff_valuation_progress,
-                        params.staff_valuation_ties])
-    staff_target = (np.tensordot(weights, np.stack([relationship, progress, tie_from_staff]),
-                                 axes=1) / weights.sum() if weights.sum() > 0 else 0.5)
+    parts = ((params.staff_valuation_relationship, relationship),
+             (params.staff_valuation_progress, progress),
+             (params.staff_valuation_ties, tie_from_staff))
+    total_weight = sum(weight for weight, _ in parts)
+    weighted = sum(weight * value for weight, value in parts)
+    staff_target = np.where(total_weight > 0,
+                            weighted / np.where(total_weight > 0, total_weight, 1.0), 0.5)
     valuation = wf.staff_valuation + params.valuation_rate * (staff_target - wf.staff_valuation)
     valuation *= 1.0 - params.tension_valuation_loss * wf.boundary_event
     wf.staff_valuation = np.where(wf.is_peer, valuation, wf.staff_valuation)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.agents import Workforce
-from sim.params import param
+from sim.params import as_team_axis, param
 from sim.rules.boundaries import move_expectations, team_belief, team_mean
 
 SUPERVISORS = ("clinical", "mixed", "peer")
@@ -96,7 +96,8 @@ class SupervisionParams:
         """The practice this supervision arrangement socialises toward."""
         shift = self.protective_shift if self.boundary_focus == "protective" \
             else self.personal_shift
-        return float(np.clip(self.supervisor_norm[self.supervisor] + shift, 0.0, 1.0))
+        norm = np.clip(self.supervisor_norm[self.supervisor] + shift, 0.0, 1.0)
+        return float(norm) if np.ndim(norm) == 0 else norm  # per team in an ensemble
 
 
 def _socialise(workforce: Workforce, who: np.ndarray, norm: np.ndarray | float, rate: float,
@@ -129,7 +130,8 @@ def socialisation_pull(practice: np.ndarray, norm: np.ndarray | float, rate: flo
 def _march_session(wf: Workforce, params: SupervisionParams) -> None:
     """Socialise supervised PWs toward the team's code while the code learns from the PWs in
     post who are closer than it to what the post asks for (their ``role_practice``)."""
-    code = np.where(np.isnan(wf.supervision_code), params.norm, wf.supervision_code)
+    code = np.where(np.isnan(wf.supervision_code), as_team_axis(params.norm, 1),
+                    wf.supervision_code)
     peers = wf.is_peer
     reality = np.nan_to_num(team_mean(wf.role_practice, peers))  # (teams, 1)
     due = wf.supervised.any(axis=1)

@@ -22,6 +22,7 @@ import numpy as np
 
 from sim.agents import Workforce
 from sim.params import param
+from sim.streams import TeamDraws
 
 EXIT_FORMS = ("proportional", "threshold")
 MAX_LOG_RATIO = 20.0  # caps the hazard ratio (e^20) so extreme strain cannot overflow
@@ -144,7 +145,7 @@ def accumulate_strain(workforce: Workforce, params: WellbeingParams, demand: np.
 
 
 def draw_sickness(workforce: Workforce, params: WellbeingParams,
-                  rng: np.random.Generator) -> None:
+                  rng: np.random.Generator | TeamDraws) -> None:
     """Who is off sick this whole week."""
     wf = workforce
     chance = params.sickness_base + params.sickness_per_strain * wf.strain
@@ -174,7 +175,7 @@ def exit_hazard(workforce: Workforce, params: WellbeingParams) -> np.ndarray:
 
 
 def draw_leavers(workforce: Workforce, params: WellbeingParams,
-                 rng: np.random.Generator) -> np.ndarray:
+                 rng: np.random.Generator | TeamDraws) -> np.ndarray:
     """(teams, slots) mask of people who leave this week."""
     wf = workforce
     chance = 1.0 - np.exp(-exit_hazard(wf, params))

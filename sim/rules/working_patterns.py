@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.agents import WEEKDAYS, Workforce
 from sim.params import param
+from sim.streams import TeamDraws
 
 FULL_TIME_HOURS = 37.5  # NHS Agenda for Change full-time week
 
@@ -39,8 +40,8 @@ class WorkingPatternsParams:
 
     @property
     def effective_fte(self) -> float:
-        """Contracted FTE after the hours cap."""
-        return min(self.fte, self.hours_cap_per_week / FULL_TIME_HOURS)
+        """Contracted FTE after the hours cap (per team where an ensemble's runs differ)."""
+        return np.minimum(self.fte, self.hours_cap_per_week / FULL_TIME_HOURS)
 
 
 def days_per_week(fte: np.ndarray) -> np.ndarray:
@@ -48,10 +49,10 @@ def days_per_week(fte: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(fte * WEEKDAYS), 1, WEEKDAYS).astype(np.int64)
 
 
-def _random_days(n_days: np.ndarray, rng: np.random.Generator,
+def _random_days(n_days: np.ndarray, order: np.ndarray,
                  first: np.ndarray | None = None) -> np.ndarray:
-    """(n, weekdays) masks with n_days random days each; days in ``first`` are taken first."""
-    order = rng.random(n_days.shape + (WEEKDAYS,))
+    """(n, weekdays) masks with n_days random days each, taken in the order of the uniform
+    draws ``order`` (n, weekdays); days in ``first`` are taken first."""
     if first is not None:
         order = order - first  # preferred days sort before all others
     rank = np.argsort(np.argsort(order, axis=-1), axis=-1)
@@ -59,23 +60,24 @@ def _random_days(n_days: np.ndarray, rng: np.random.Generator,
 
 
 def contract_days(
-    fte: np.ndarray, aligned_with_meeting: bool, meeting_days: list[int],
-    rng: np.random.Generator,
+    fte: np.ndarray, aligned_with_meeting: bool, meeting_days: list[int], order: np.ndarray,
 ) -> np.ndarray:
-    """Fixed working days for new hires: random, or built around the meeting day(s)."""
+    """Fixed working days for new hires (``fte``: (n,); ``order``: (n, weekdays) uniform
+    draws): random, or built around the meeting day(s)."""
     first = np.zeros(fte.shape + (WEEKDAYS,))
     if aligned_with_meeting:
         first[:, meeting_days] = 1.0
-    return _random_days(days_per_week(fte), rng, first)
+    return _random_days(days_per_week(fte), order, first)
 
 
 def weekly_presence(
     workforce: Workforce, params: WorkingPatternsParams, meeting_days: list[int],
-    rng: np.random.Generator,
+    rng: np.random.Generator | TeamDraws,
 ) -> None:
     """Set this week's present days and meeting attendance for everyone."""
     wf = workforce
-    flexible = _random_days(days_per_week(wf.fte).ravel(), rng).reshape(wf.fixed_days.shape)
+    order = rng.random(wf.fixed_days.shape).reshape(-1, WEEKDAYS)
+    flexible = _random_days(days_per_week(wf.fte).ravel(), order).reshape(wf.fixed_days.shape)
     days = np.where(wf.flexible_days[..., None], flexible, wf.fixed_days)
     at_work = wf.occupied & ~wf.sick
     wf.present_days = days & at_work[..., None]
