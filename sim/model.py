@@ -57,6 +57,10 @@ class PeerWorkModel(mesa.Model):
     #: The state arrays' class; the app's participatory room (``sim/app_room.py``) uses a
     #: subclass in which a participant's choice replaces a rule's decision for their person.
     workforce_type: type[Workforce] = Workforce
+    #: The class that runs many runs of this class at once, each bit for bit as alone
+    #: (``sim.ensemble``; the experiment engine uses it). Read from the class itself only: a
+    #: subclass that changes a run (the tests' faulty models) runs alone unless it names its own.
+    ensemble_model: str = "sim.ensemble.EnsembleModel"
 
     def __init__(self, params: SimConfig | None = None, seed: int | None = None) -> None:
         params = params or SimConfig()

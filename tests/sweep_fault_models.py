@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from sim.ensemble import EnsembleModel
 from sim.model import PeerWorkModel
 
 #: caseload -> the fault of its runs, and what the run table says about it
@@ -38,6 +39,27 @@ class FaultyModel(PeerWorkModel):
             summary = self.recorder.summary()
             self.recorder.summary = lambda: {**summary, "distinctiveness_final": "high"}
         return self
+
+
+class FaultyEnsembleModel(FaultyModel):
+    """``FaultyModel`` whose runs form ensembles (``FaultyEnsemble``)."""
+
+    ensemble_model = "sweep_fault_models.FaultyEnsemble"
+
+
+class FaultyEnsemble(EnsembleModel):
+    """An ensemble that ends as its worst run would alone: one faulty run takes the whole
+    ensemble (its process) down, so the engine must run its runs again one at a time."""
+
+    def run(self) -> EnsembleModel:
+        faults = {FAULTS[config.team.caseload][0] for config in self.run_params}
+        if "crash" in faults or "segfault" in faults:
+            os._exit(3)
+        if "hang" in faults:
+            time.sleep(3600)
+        if faults - {"none"}:
+            raise RuntimeError(f"ensemble with faulty runs: {sorted(faults)}")
+        return super().run()
 
 
 class FlakyModel(PeerWorkModel):

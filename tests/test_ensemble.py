@@ -37,6 +37,13 @@ STRUCTURES = {
 }
 
 
+def _moved(x: float, lo: float | None, hi: float | None, rng: np.random.Generator) -> float:
+    """``x`` moved by up to 20% (or from 0 to up to 0.05), clipped to [lo, hi]."""
+    y = x * rng.uniform(0.8, 1.2) if x else rng.uniform(0.0, 0.05)
+    y = max(y, lo) if lo is not None else y
+    return float(min(y, hi) if hi is not None else y)
+
+
 def perturbed(config, rng: np.random.Generator):
     """``config`` with every number parameter (and table entry) moved by up to 20%, within
     its allowed range, so a rule that mixed up two runs' values would show."""
@@ -48,13 +55,10 @@ def perturbed(config, rng: np.random.Generator):
             changes[f.name] = perturbed(value, rng)
         elif f.name in kinds:
             lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
-
-            def moved(x: float) -> float:
-                y = x * rng.uniform(0.8, 1.2) if x else rng.uniform(0.0, 0.05)
-                return float(min(max(y, lo if lo is not None else y), hi if hi is not None
-                                 else y))
-            changes[f.name] = moved(value) if kinds[f.name] == "float" else {
-                key: moved(x) for key, x in value.items()}
+            if kinds[f.name] == "float":
+                changes[f.name] = _moved(value, lo, hi, rng)
+            else:
+                changes[f.name] = {key: _moved(x, lo, hi, rng) for key, x in value.items()}
     return dataclasses.replace(config, **changes)
 
 

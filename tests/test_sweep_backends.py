@@ -69,6 +69,23 @@ def test_backends_and_worker_counts_give_identical_results(serial, tmp_path, ove
     pd.testing.assert_frame_equal(timeseries, expected_series)
 
 
+def test_an_ensemble_sweep_gives_the_numbers_of_its_runs_alone(tmp_path):
+    """Number factors only, so all 8 runs have one structure and form one ensemble."""
+    numeric = ["experiment.factors=[{name: wellbeing.demand_weight, levels: [0.03, 0.09]},"
+               "{name: meetings.tie_gain, levels: [0.05, 0.2]}]", "sweep.chunk_size=8",
+               "experiment.analysis.reference=null", "sweep.analyse=false"]
+    sweep(tmp_path / "together", *numeric)
+    sweep(tmp_path / "alone", *numeric, "sweep.ensemble=false")
+    runs, timeseries = results(tmp_path / "together")
+    expected_runs, expected_series = results(tmp_path / "alone")
+    pd.testing.assert_frame_equal(runs, expected_runs)
+    pd.testing.assert_frame_equal(timeseries, expected_series)
+    assert runs["distinctiveness_final"].nunique() == 8  # every run is its own
+    seconds = load_runs(tmp_path / "together")["run_seconds"]
+    assert seconds.nunique() == 1  # one ensemble's time, shared
+    assert load_runs(tmp_path / "alone")["run_seconds"].nunique() == 8
+
+
 def test_rerunning_a_finished_sweep_runs_nothing(serial):
     before = sorted(p.stat().st_mtime_ns for p in (serial / "runs").iterdir())
     outcome = sweep(serial, "sweep.backend=serial", "sweep.chunk_size=1", "sweep.analyse=false")

@@ -65,6 +65,33 @@ def test_every_fault_fails_its_runs_alone_and_is_recorded(tmp_path, backend):
     assert not list(tmp_path.rglob("*.tmp"))
 
 
+@pytest.mark.parametrize("backend", ["serial", "processes"])
+def test_a_faulty_run_in_an_ensemble_fails_alone_and_the_others_are_saved(tmp_path, backend):
+    """Both runs of a point share an ensemble (2 runs a chunk); a faulty run takes its
+    ensemble down, the engine reruns that ensemble's runs one at a time."""
+    together = ["experiment.model=sweep_fault_models.FaultyEnsembleModel",
+                "experiment.replications=2", "sweep.chunk_size=2", "sweep.run_timeout_s=3",
+                f"sweep.backend={backend}"]
+    outcome = sweep(tmp_path / "together", *together)
+    assert (outcome.n_runs, outcome.n_ok, outcome.n_failed) == (14, 4, 10)
+    runs = load_runs(tmp_path / "together")
+    for caseload, (fault, cause) in FAULTS.items():
+        rows = runs[runs["team.caseload"] == caseload]
+        assert len(rows) == 2, fault
+        if cause is None:  # saved from their ensemble: one time shared by both runs
+            assert (rows["status"] == "ok").all()
+            assert rows["run_seconds"].nunique() == 1
+        else:
+            assert (rows["status"] == "failed").all(), fault
+            assert rows["error"].str.contains(cause, regex=False).all(), (fault, rows["error"])
+    sweep(tmp_path / "alone", *together, "sweep.ensemble=false")
+    alone = load_runs(tmp_path / "alone")
+    pd.testing.assert_frame_equal(runs.drop(columns=["run_seconds", "error"]),
+                                  alone.drop(columns=["run_seconds", "error"]))
+    pd.testing.assert_frame_equal(load_timeseries(tmp_path / "together"),
+                                  load_timeseries(tmp_path / "alone"))
+
+
 def test_retry_failed_reruns_only_the_failed_runs_once_fixed(tmp_path):
     marker = tmp_path / "broken"
     marker.touch()

@@ -185,7 +185,8 @@ def locked_sweep(cfg: DictConfig, config: SweepConfig, plan: Plan,
         size = chunk_size(len(pending), config)
         attempt["chunk_size"] = size
         progress = Progress(plan.n_runs, len(status), failed_before, config.sweep.progress)
-        results = chunk_results(chunks(plan, pending, size, config.sweep.run_timeout_s),
+        results = chunk_results(chunks(plan, pending, size, config.sweep.run_timeout_s,
+                                       config.sweep.ensemble),
                                 config.sweep, config.cluster)
         try:
             with closing(results):  # on any exit, stop the workers and drop unfinished chunks
@@ -250,13 +251,13 @@ def chunk_size(n_pending: int, config: SweepConfig) -> int:
 
 
 def chunks(plan: Plan, run_ids: list[int], size: int,
-           timeout_s: float = 0.0) -> Iterator[Chunk]:
+           timeout_s: float = 0.0, ensemble: bool = True) -> Iterator[Chunk]:
     """Chunks of consecutive pending runs, built as the backend asks for them."""
     ids = iter(run_ids)
     while batch := list(itertools.islice(ids, size)):
         specs = [plan.run_spec(run_id) for run_id in batch]
         points = {spec.point_id: plan.points[spec.point_id] for spec in specs}
-        yield Chunk(specs, points, plan.output, timeout_s)
+        yield Chunk(specs, points, plan.output, timeout_s, ensemble)
 
 
 def new_manifest(cfg: DictConfig, plan: Plan) -> dict[str, Any]:

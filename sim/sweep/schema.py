@@ -77,6 +77,8 @@ class SweepSettings:
     analyse: bool = True  # write summaries and plots when the sweep completes
     # a run with no result after this many seconds is stopped and recorded as failed; 0: no limit
     run_timeout_s: float = 0.0
+    # runs of a chunk with equal structure execute as one ensemble (same numbers, faster)
+    ensemble: bool = True
     retry_failed: bool = False  # on resume, run the failed runs again (their rows are replaced)
     # refuse, before writing anything, an experiment above these sizes (runs; time-series rows)
     max_runs: int = 1_000_000

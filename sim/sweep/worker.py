@@ -10,8 +10,12 @@ where starting a Python process costs seconds. A subprocess rather than ``multip
 Dask's worker processes are daemons, which may not start multiprocessing children. Needs
 ``os.fork`` (Linux, macOS).
 
-Frames on the pipes are a 4-byte length and a pickle: ``(point, spec, output, timeout_s)`` in,
-``"ready"`` once (imports done) then ``(row, timeseries)`` per run out. The server writes
+An ensemble (:func:`sim.sweep.runner.run_ensemble`) runs in one child the same way; if it
+fails as a whole the server answers ``None`` and the chunk runs those runs one at a time.
+
+Frames on the pipes are a 4-byte length and a pickle: ``(point, spec, output, timeout_s)`` or
+``("ensemble", points, specs, output, timeout_s)`` in, ``"ready"`` once (imports done) then
+``(row, timeseries)`` per run, or a list of them (or ``None``) per ensemble, out. The server writes
 frames to a private copy of its stdout and points its stdout at stderr, so a model that prints
 cannot corrupt the stream.
 """
@@ -28,9 +32,18 @@ import struct
 import subprocess
 import sys
 import warnings
+from collections.abc import Callable
 from typing import IO, Any
 
-from sim.sweep.runner import OutputSpec, Point, RunSpec, failed_row, import_model, run_one
+from sim.sweep.runner import (
+    OutputSpec,
+    Point,
+    RunSpec,
+    failed_row,
+    import_model,
+    run_ensemble,
+    run_one,
+)
 
 HEADER = struct.Struct("!I")
 Result = tuple[dict[str, Any], Any]
@@ -55,15 +68,27 @@ class RunServer:
         return self.proc
 
     def run(self, point: Point, spec: RunSpec, output: OutputSpec, timeout_s: float) -> Result:
+        answer = self.ask((point, spec, output, timeout_s))
+        if isinstance(answer, int):
+            return failed_row(point, spec, "the run server " + death_cause(answer)), None
+        return answer
+
+    def run_ensemble(self, points: dict[int, Point], specs: list[RunSpec],
+                     output: OutputSpec, timeout_s: float) -> list[Result] | None:
+        answer = self.ask(("ensemble", points, specs, output, timeout_s))
+        return None if isinstance(answer, int) else answer
+
+    def ask(self, request: tuple) -> Any:
+        """The server's answer to ``request``, or its exit status if it died meanwhile."""
         try:
             proc = self.start()
             assert proc.stdin is not None and proc.stdout is not None
-            write_frame(proc.stdin, (point, spec, output, timeout_s))
+            write_frame(proc.stdin, request)
             return read_frame(proc.stdout)
         except (EOFError, BrokenPipeError, pickle.UnpicklingError):
             code = self.proc.wait() if self.proc is not None else 1
             self.proc = None
-            return failed_row(point, spec, "the run server " + death_cause(code)), None
+            return code
         except BaseException:
             # Interrupted between request and answer (Ctrl-C, SIGTERM): the answer would still
             # arrive and be read as the next run's, so this server is dropped.
@@ -121,10 +146,15 @@ def run_isolated(point: Point, spec: RunSpec, output: OutputSpec, timeout_s: flo
     return _SERVER.run(point, spec, output, timeout_s)
 
 
-def run_in_child(point: Point, spec: RunSpec, output: OutputSpec, timeout_s: float) -> Result:
-    """Fork, run in the child, and return its result or a failed row naming how it ended."""
-    with contextlib.suppress(Exception):  # run_one records an import error as the run's
-        import_model(output.model)  # once, here, rather than in every child
+def run_ensemble_isolated(points: dict[int, Point], specs: list[RunSpec], output: OutputSpec,
+                          timeout_s: float) -> list[Result] | None:
+    """An ensemble in a child of the run server; ``None`` if it failed as a whole."""
+    return _SERVER.run_ensemble(points, specs, output, timeout_s)
+
+
+def in_child(work: Callable[[], Any], timeout_s: float) -> tuple[Any, str | None]:
+    """Fork, call ``work`` in the child, and return its result, or ``None`` and how the child
+    ended (killed after ``timeout_s``, died, or raised)."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: run, send, and leave without running the server's clean-up
@@ -132,7 +162,7 @@ def run_in_child(point: Point, spec: RunSpec, output: OutputSpec, timeout_s: flo
         try:
             os.close(read_fd)
             with os.fdopen(write_fd, "wb") as out:
-                write_frame(out, run_one(point, spec, output))
+                write_frame(out, work())
             status = 0
         finally:  # never unwind into the server's loop, nor print a traceback when the server
             os._exit(status)  # is gone (BrokenPipeError: the sweep was stopped, SIGTERM/Ctrl-C)
@@ -142,17 +172,36 @@ def run_in_child(point: Point, spec: RunSpec, output: OutputSpec, timeout_s: flo
         if not ready:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            return failed_row(point, spec, f"stopped: no result within "
-                                           f"sweep.run_timeout_s={timeout_s:g} s"), None
+            return None, f"stopped: no result within sweep.run_timeout_s={timeout_s:g} s"
         try:
             result = read_frame(source)
         except (EOFError, pickle.UnpicklingError):
             result = None
     _, status = os.waitpid(pid, 0)
     if result is None:
-        return failed_row(point, spec, "the run's process "
-                          + death_cause(-os.WTERMSIG(status) if os.WIFSIGNALED(status)
-                                        else os.WEXITSTATUS(status))), None
+        return None, "the run's process " + death_cause(
+            -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
+    return result, None
+
+
+def run_in_child(point: Point, spec: RunSpec, output: OutputSpec, timeout_s: float) -> Result:
+    """One run in a child: its result or a failed row naming how it ended."""
+    with contextlib.suppress(Exception):  # run_one records an import error as the run's
+        import_model(output.model)  # once, here, rather than in every child
+    result, cause = in_child(lambda: run_one(point, spec, output), timeout_s)
+    return (failed_row(point, spec, cause), None) if cause else result
+
+
+def ensemble_in_child(points: dict[int, Point], specs: list[RunSpec], output: OutputSpec,
+                      timeout_s: float) -> list[Result] | None:
+    """An ensemble in a child: its runs' results, or ``None`` if it raised, died or ran out
+    of time (an exception is not a run's result here: the runs are retried one at a time)."""
+    def work() -> list[Result] | None:
+        try:
+            return run_ensemble(points, specs, output)
+        except (Exception, SystemExit):
+            return None
+    result, _ = in_child(work, timeout_s)
     return result
 
 
@@ -173,7 +222,10 @@ def serve() -> None:
             request = read_frame(source)
         except EOFError:
             return
-        write_frame(out, run_in_child(*request))
+        if request[0] == "ensemble":
+            write_frame(out, ensemble_in_child(*request[1:]))
+        else:
+            write_frame(out, run_in_child(*request))
 
 
 if __name__ == "__main__":
