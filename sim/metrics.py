@@ -6,13 +6,14 @@ ODD (section 7.9). PW outcomes are NaN for a week in which a team has no PW in p
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.agents import PEER, PROFESSIONS, ROLE_NAMES
-from sim.rules.boundaries import team_belief, team_mean
+from sim.rules.boundaries import team_mean
 from sim.rules.meetings import mean_tie
 
 if TYPE_CHECKING:
@@ -48,47 +49,67 @@ TEAM_OUTCOMES = {
 }
 
 
-def _mean(values: np.ndarray, members: np.ndarray) -> np.ndarray:
-    return team_mean(values, members)[:, 0]
+@dataclass(frozen=True)
+class Week:
+    """What the week's rules already computed that the record reuses, all unchanged between
+    the strain step and recording: (teams,) consensus, (teams, slots) role ambiguity and mean
+    tie, (teams, 1) staff's mean belief about the PW role."""
+
+    consensus: np.ndarray
+    ambiguity: np.ndarray
+    mean_tie: np.ndarray
+    staff_belief: np.ndarray
 
 
-def team_outcomes(model: PeerWorkModel, consensus: np.ndarray,
-                  ambiguity: np.ndarray) -> dict[str, np.ndarray]:
+#: Outcomes that are means over the team's PWs (first) or staff, of a (teams, slots) value.
+PW_MEANS = ("pw_practice", "pw_dilution", "expectation_gap", "pw_role_ambiguity", "pw_status",
+            "pw_integration", "pw_meeting_attendance", "pw_confidence", "pw_supported",
+            "pw_disempowerment", "pw_strain", "pw_valued_by_staff")
+STAFF_MEANS = ("staff_practice", "staff_status", "staff_meeting_attendance", "staff_strain")
+#: Outcomes that count people or events per team.
+COUNTS = ("pw_exits", "staff_exits", "pw_in_post", "pw_vacancies", "boundary_events")
+
+
+def _team_means(values: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """(k, teams) mean of each (k, teams, slots) value over its (k, teams, slots) members,
+    NaN for a team with none: one reduction for all, as ``team_mean`` does for one."""
+    count = members.sum(axis=-1)
+    total = np.where(members, values, 0.0).sum(axis=-1)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def team_outcomes(model: PeerWorkModel, week: Week) -> dict[str, np.ndarray]:
     """This week's outcomes, each an array over teams."""
     wf, cl = model.workforce, model.caseload
     peer, staff = wf.is_peer, wf.is_staff  # staff: managers and non-peer staff
-    pw_practice, staff_practice = _mean(wf.practice, peer), _mean(wf.practice, staff)
-    belief = team_belief(wf)
-    pw_posts = wf.role == PEER
+    attends = wf.attends_meeting.astype(float)
+    shape = peer.shape
+    pw_values = (wf.practice, np.maximum(wf.anchor - wf.practice, 0.0),
+                 np.abs(wf.expectation - week.staff_belief),
+                 np.broadcast_to(week.ambiguity, shape), wf.status, week.mean_tie, attends,
+                 wf.confidence, wf.supported, wf.disempowerment, wf.strain, wf.staff_valuation)
+    staff_values = (wf.practice, wf.status, attends, wf.strain)
+    members = np.empty((len(pw_values) + len(staff_values),) + shape, dtype=bool)
+    members[:len(pw_values)], members[len(pw_values):] = peer, staff
+    means = dict(zip(PW_MEANS + STAFF_MEANS,
+                     _team_means(np.stack(pw_values + staff_values), members), strict=True))
+    counted = np.stack([wf.exited & peer, wf.exited & staff, peer,
+                        np.broadcast_to((wf.role == PEER) & ~wf.occupied, shape),
+                        wf.boundary_event]).sum(axis=-1).astype(float)
     users_with_pw = (cl.peer_slot >= 0) & np.take_along_axis(
         peer, np.maximum(cl.peer_slot, 0), axis=1)
-    return {
-        "pw_practice": pw_practice,
-        "staff_practice": staff_practice,
-        "distinctiveness": pw_practice - staff_practice,
-        "pw_dilution": _mean(np.maximum(wf.anchor - wf.practice, 0.0), peer),
-        "expectation_gap": _mean(np.abs(wf.expectation - belief), peer),
-        "pw_role_ambiguity": _mean(ambiguity, peer),
-        "consensus": consensus,
-        "status_gap": _mean(wf.status, staff) - _mean(wf.status, peer),
-        "pw_integration": _mean(mean_tie(wf), peer),
-        "pw_meeting_attendance": _mean(wf.attends_meeting.astype(float), peer),
-        "staff_meeting_attendance": _mean(wf.attends_meeting.astype(float), staff),
-        "pw_confidence": _mean(wf.confidence, peer),
-        "pw_supported": _mean(wf.supported, peer),
-        "pw_disempowerment": _mean(wf.disempowerment, peer),
-        "pw_strain": _mean(wf.strain, peer),
-        "staff_strain": _mean(wf.strain, staff),
-        "pw_exits": (wf.exited & peer).sum(axis=1).astype(float),
-        "staff_exits": (wf.exited & staff).sum(axis=1).astype(float),
-        "pw_in_post": peer.sum(axis=1).astype(float),
-        "pw_vacancies": (pw_posts & ~wf.occupied).sum(axis=1).astype(float),
-        "pw_valued_by_staff": _mean(wf.staff_valuation, peer),
-        "pw_valued_by_users": _mean(cl.valuation, users_with_pw),
+    outcomes = {
+        **{name: means[name] for name in PW_MEANS if name != "pw_status"},
+        **{name: means[name] for name in STAFF_MEANS if name != "staff_status"},
+        **dict(zip(COUNTS, counted, strict=True)),
+        "distinctiveness": means["pw_practice"] - means["staff_practice"],
+        "consensus": week.consensus,
+        "status_gap": means["staff_status"] - means["pw_status"],
+        "pw_valued_by_users": team_mean(cl.valuation, users_with_pw)[:, 0],
         "user_recovery": cl.recovery.mean(axis=1),
         "user_admissions": cl.admitted_now.sum(axis=1).astype(float),
-        "boundary_events": wf.boundary_event.sum(axis=1).astype(float),
     }
+    return {name: outcomes[name] for name in TEAM_OUTCOMES}
 
 
 AGENT_COLUMNS = ("practice", "anchor", "role_belief", "expectation", "confidence", "status",
@@ -105,6 +126,14 @@ DRIFTED, ANCHORED = 0.2, 0.1
 MEANINGFUL_GAIN_SD = 0.5
 
 
+def snapshot_frame(snapshots: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """One table of agent snapshots (``Recorder.agent_snapshot``), roles and professions named."""
+    columns = {name: np.concatenate([snap[name] for snap in snapshots]) for name in snapshots[0]}
+    columns["role"] = np.array(ROLE_NAMES)[columns["role"]]
+    columns["profession"] = np.array(PROFESSIONS)[columns["profession"]]
+    return pd.DataFrame(columns)
+
+
 class Recorder:
     """Collects team outcomes every ``record_interval_weeks`` and agent snapshots.
 
@@ -117,12 +146,14 @@ class Recorder:
         # (week, outcomes) pairs, appended in one operation so a reader never sees a week
         # without its row (``timeseries`` may be called while another thread records).
         self._rows: list[tuple[int, dict[str, np.ndarray]]] = []
-        self._agents: list[pd.DataFrame] = []
+        # snapshots as columns of arrays; frames are built when a table is read (a frame per
+        # week of leavers cost more than the week's rules)
+        self._agents: list[dict[str, np.ndarray]] = []
         n_teams = int(model.run_starts[-1])
         self._counts = {name: np.zeros(n_teams) for name in (  # per team, summed per run
             "pw_exits", "staff_exits", "pw_weeks_drifted", "pw_exits_drifted",
             "pw_weeks_anchored", "pw_exits_anchored")}
-        self._leavers: list[pd.DataFrame] = []
+        self._leavers: list[dict[str, np.ndarray]] = []
         self._stack: tuple[int, np.ndarray, dict[str, np.ndarray]] | None = None
 
     def _teams(self, run: int) -> slice:
@@ -137,45 +168,43 @@ class Recorder:
         rows = frame[(frame["team"] >= teams.start) & (frame["team"] < teams.stop)]
         return rows.assign(team=rows["team"] - teams.start).reset_index(drop=True)
 
-    def record(self, week: int, consensus: np.ndarray, ambiguity: np.ndarray) -> None:
+    def record(self, week: int, state: Week) -> None:
         out = self.model.params.output
         last = week == self.model.params.organisation.horizon_weeks - 1
         wf = self.model.workforce
+        peer, exited = wf.is_peer, wf.exited
         drift = np.maximum(wf.role_practice - wf.practice, 0.0)
-        drifted = wf.is_peer & (drift >= DRIFTED)
-        anchored = wf.is_peer & (drift < ANCHORED)
-        counts = self._counts
-        counts["pw_exits"] += (wf.exited & wf.is_peer).sum(axis=1)
-        counts["staff_exits"] += (wf.exited & wf.is_staff).sum(axis=1)
-        counts["pw_weeks_drifted"] += drifted.sum(axis=1)
-        counts["pw_exits_drifted"] += (wf.exited & drifted).sum(axis=1)
-        counts["pw_weeks_anchored"] += anchored.sum(axis=1)
-        counts["pw_exits_anchored"] += (wf.exited & anchored).sum(axis=1)
-        if wf.exited.any():
-            self._leavers.append(self.agent_snapshot(week, wf.exited))
+        drifted, anchored = peer & (drift >= DRIFTED), peer & (drift < ANCHORED)
+        weekly = np.stack([exited & peer, exited & wf.is_staff, drifted, exited & drifted,
+                           anchored, exited & anchored]).sum(axis=-1)
+        for total, this_week in zip(self._counts.values(), weekly, strict=True):
+            total += this_week
+        if exited.any():
+            self._leavers.append(self.agent_snapshot(week, exited, state.mean_tie))
         if week % out.record_interval_weeks == 0 or last:
-            self._rows.append((week, team_outcomes(self.model, consensus, ambiguity)))
+            self._rows.append((week, team_outcomes(self.model, state)))
         if week % out.agent_interval_weeks == 0 or last:
-            self._agents.append(self.agent_snapshot(week))
+            self._agents.append(self.agent_snapshot(week, mean_ties=state.mean_tie))
 
-    def agent_snapshot(self, week: int, who: np.ndarray | None = None) -> pd.DataFrame:
-        """One row per person in post (or in ``who``): identity, role and state."""
+    def agent_snapshot(self, week: int, who: np.ndarray | None = None,
+                       mean_ties: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """One row per person in post (or in ``who``): identity, role and state, as columns
+        (role and profession as codes; :func:`snapshot_frame` names them)."""
         wf = self.model.workforce
+        mean_ties = mean_tie(wf) if mean_ties is None else mean_ties
         team, slot = np.nonzero(wf.occupied if who is None else who)
-        columns = {"week": week, "team": team, "slot": slot,
-                   "agent_id": wf.agent_id[team, slot],
-                   "role": np.array(ROLE_NAMES)[wf.role[slot]],
-                   "profession": np.array(PROFESSIONS)[wf.profession[team, slot]]}
+        columns = {"week": np.full(len(team), week, dtype=np.int64), "team": team, "slot": slot,
+                   "agent_id": wf.agent_id[team, slot], "role": wf.role[slot],
+                   "profession": wf.profession[team, slot]}
         for name in AGENT_COLUMNS:
             columns[name] = getattr(wf, name)[team, slot]
-        columns["mean_tie"] = mean_tie(wf)[team, slot]
-        return pd.DataFrame(columns)
+        columns["mean_tie"] = mean_ties[team, slot]
+        return columns
 
     def leavers(self, run: int = 0) -> pd.DataFrame:
         """One row per person who left: their state in the week they left."""
-        return self._of_run(pd.concat(self._leavers, ignore_index=True) if self._leavers else
-                            self.agent_snapshot(0, np.zeros_like(self.model.workforce.occupied)),
-                            run)
+        return self._of_run(snapshot_frame(self._leavers or [
+            self.agent_snapshot(0, np.zeros_like(self.model.workforce.occupied))]), run)
 
     def timeseries(self, run: int = 0) -> pd.DataFrame:
         """Tidy table: one row per recorded week and team."""
@@ -204,7 +233,7 @@ class Recorder:
 
     def agents(self, run: int = 0) -> pd.DataFrame:
         """Per-person snapshots every ``agent_interval_weeks`` and in the last week."""
-        return self._of_run(pd.concat(self._agents, ignore_index=True), run)
+        return self._of_run(snapshot_frame(self._agents), run)
 
     def summary(self, run: int = 0) -> dict[str, float]:
         """One row per run: end-of-run and whole-run means of every outcome, and turnover."""

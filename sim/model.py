@@ -183,9 +183,8 @@ class PeerWorkModel(mesa.Model):
                                                user_relationship)
             boundaries.update_identity(wf, p.boundaries, validation, team_consensus)
         # 9. Strain
-        ties = meetings.mean_tie(wf)
-        ambiguity = wellbeing.ambiguity(wf, p.wellbeing, boundaries.team_belief(wf),
-                                        team_consensus)
+        ties, staff_belief = meetings.mean_tie(wf), boundaries.team_belief(wf)
+        ambiguity = wellbeing.ambiguity(wf, p.wellbeing, staff_belief, team_consensus)
         if on.strain:
             support = wellbeing.weekly_support(wf, p.wellbeing,
                                                (session_support, network_support),
@@ -205,7 +204,8 @@ class PeerWorkModel(mesa.Model):
         wf.exited = leavers
         wf.tenure_weeks[wf.occupied] += 1
         # 12. Recording (before leavers' posts are emptied, so their exit is counted)
-        self.recorder.record(self.week, team_consensus, ambiguity)
+        self.recorder.record(self.week, metrics.Week(team_consensus, ambiguity, ties,
+                                                     staff_belief))
         if leavers.any():
             self._leave(leavers)
         self.week += 1
