@@ -21,9 +21,10 @@ case's own):
     ``mesa.DataCollector`` collects four model reporters every week. The engine cases write
     every outcome's weekly team table to Parquet; ``batch_run`` keeps its rows in memory.
 (f) a Sobol design over 12 number parameters of the default scenario (each +/-30% of its
-    default): ``--sobol-samples`` x 14 points x 5 replications (N = 256: 17,920 runs), four
-    outcomes every 13 weeks, processes backend, 2 workers; peak memory in the first and the
-    second half of the case's time shows whether memory stays flat.
+    default, within its allowed range): ``--sobol-samples`` x 14 points x 5 replications
+    (N = 256: 17,920 runs), four outcomes every 13 weeks, processes backend, 2 workers; peak
+    memory in the first and the second half of the case's time shows whether memory stays
+    flat.
 (g) memory flatness: a 100-run and a ``--many``-run sweep of short runs (1 team x 10 weeks)
     with the processes backend and 2 workers.
 
@@ -36,7 +37,9 @@ never asserted.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import math
 import os
 import platform
 import resource
@@ -91,9 +94,13 @@ def sobol_overrides(samples: int) -> list[str]:
     defaults = default_params()
     factors = []
     for name in SOBOL_FACTORS:
-        group, key = name.split(".")
-        value = getattr(getattr(defaults, group), key)
-        factors.append(f"{{name: {name}, range: [{0.7 * value:.6g}, {1.3 * value:.6g}]}}")
+        group_name, key = name.split(".")
+        group = getattr(defaults, group_name)
+        limits = {f.name: f.metadata for f in dataclasses.fields(group)}[key]
+        value = getattr(group, key)
+        low, high = max(0.7 * value, limits.get("lo", -math.inf)), min(
+            1.3 * value, limits.get("hi", math.inf))
+        factors.append(f"{{name: {name}, range: [{low:.6g}, {high:.6g}]}}")
     return [f"experiment.factors=[{','.join(factors)}]",
             f"experiment.design={{kind: sobol, samples: {samples}, second_order: false}}",
             f"experiment.replications={SOBOL_REPLICATIONS}",

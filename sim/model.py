@@ -153,13 +153,14 @@ class PeerWorkModel(mesa.Model):
             wellbeing.draw_sickness(wf, p.wellbeing, rng["wellbeing"])
         working_patterns.weekly_presence(wf, p.working_patterns, meeting_days,
                                          rng["working_patterns"])
+        shared_days = working_patterns.shared_days(wf)  # for ties and everyday influence
         # 3. Meeting
         if on.meeting_status:
             meetings.hold_meeting(wf, p.meetings, rng["meetings"])
         if on.belief_convergence:
             boundaries.converge_beliefs(wf, p.boundaries, p.recruitment.role_description)
         if on.ties:
-            meetings.update_ties(wf, p.meetings)
+            meetings.update_ties(wf, p.meetings, shared_days)
         # 4. Supervision, training, peer network
         session_support = supervision.supervise(wf, self.week, p.supervision, on.supervision)
         if on.training:
@@ -168,7 +169,7 @@ class PeerWorkModel(mesa.Model):
             if on.peer_network else np.zeros(wf.occupied.shape)
         # 5.-7. Practice: everyday influence, anchoring, boundary enforcement
         if on.everyday_influence:
-            boundaries.everyday_influence(wf, p.boundaries, rng["boundaries"])
+            boundaries.everyday_influence(wf, p.boundaries, rng["boundaries"], shared_days)
         if on.anchoring:
             boundaries.anchor(wf, p.boundaries)
         if on.enforcement:

@@ -37,6 +37,7 @@ import numpy as np
 
 from sim.agents import MANAGER, Workforce
 from sim.params import as_team_axis, for_entries, param
+from sim.rules import working_patterns
 from sim.streams import TeamDraws
 
 INFLUENCE_FORMS = ("weighted", "deffuant", "relative_agreement")
@@ -127,10 +128,11 @@ def team_belief(workforce: Workforce) -> np.ndarray:
 
 def consensus(workforce: Workforce) -> np.ndarray:
     """(teams,) 1 - spread of role beliefs across everyone in the team (0.5 = maximum spread)."""
-    wf = workforce
-    mean = team_mean(wf.role_belief, wf.occupied)
-    var = team_mean((wf.role_belief - mean) ** 2, wf.occupied)
-    return np.clip(1.0 - np.sqrt(np.nan_to_num(var[:, 0])) / 0.5, 0.0, 1.0)
+    b, members = workforce.role_belief, workforce.occupied
+    count = np.maximum(members.sum(axis=1, keepdims=True), 1)  # an empty team: spread 0
+    mean = np.where(members, b, 0.0).sum(axis=1, keepdims=True) / count
+    var = np.where(members, (b - mean) ** 2, 0.0).sum(axis=1) / count[:, 0]
+    return np.clip(1.0 - np.sqrt(var) / 0.5, 0.0, 1.0)
 
 
 def _pairs(mask: np.ndarray) -> np.ndarray:
@@ -164,10 +166,12 @@ def converge_beliefs(workforce: Workforce, params: BoundariesParams,
 
 
 def everyday_influence(workforce: Workforce, params: BoundariesParams,
-                       rng: np.random.Generator | TeamDraws | None = None) -> None:
+                       rng: np.random.Generator | TeamDraws | None = None,
+                       shared_days: np.ndarray | None = None) -> None:
     """Bounded influence on practice between colleagues, in the form ``influence_form``:
-    status- and certainty-weighted among everyone sharing days (``weighted``, no draws), or
-    random pairwise encounters on shared days (``deffuant``, ``relative_agreement``; ``rng``)."""
+    status- and certainty-weighted among everyone sharing days (``weighted``, no draws;
+    ``shared_days`` as ``working_patterns.shared_days``, computed if not given), or random
+    pairwise encounters on shared days (``deffuant``, ``relative_agreement``; ``rng``)."""
     wf = workforce
     readiness = np.where(wf.is_peer, 1.0, params.staff_influence_share)
     if params.influence_form != "weighted":
@@ -176,8 +180,7 @@ def everyday_influence(workforce: Workforce, params: BoundariesParams,
                              "pass the run's generator")
         _encounters(wf, params, readiness, rng)
         return
-    days = wf.present_days.astype(float)
-    together = np.einsum("tid,tjd->tij", days, days) / days.shape[-1]
+    together = working_patterns.shared_days(wf) if shared_days is None else shared_days
     pull = weighted_pull(wf.practice, together, wf.status, wf.confidence,
                          params.influence_bound)
     wf.practice += np.where(wf.occupied, params.influence_rate * readiness * pull, 0.0)

@@ -22,6 +22,7 @@ import numpy as np
 
 from sim.agents import Workforce
 from sim.params import as_team_axis, param
+from sim.rules import working_patterns
 from sim.streams import TeamDraws
 
 STATUS_FORMS = ("relax_external", "persistent", "expectation_states")
@@ -134,11 +135,13 @@ def _expectation_target(wf: Workforce, earned: np.ndarray, rate: float) -> np.nd
     return expectation_standing(advantage, wf.occupied)
 
 
-def update_ties(workforce: Workforce, params: MeetingsParams) -> None:
-    """Ties grow with shared days and meetings and fade without them."""
+def update_ties(workforce: Workforce, params: MeetingsParams,
+                shared_days: np.ndarray | None = None) -> None:
+    """Ties grow with shared days and meetings and fade without them (``shared_days``: the
+    week's ``working_patterns.shared_days``, computed here if not given)."""
     wf = workforce
-    days = wf.present_days.astype(float)
-    shared_days = np.einsum("tid,tjd->tij", days, days) / days.shape[-1]
+    if shared_days is None:
+        shared_days = working_patterns.shared_days(wf)
     met = wf.attends_meeting[:, :, None] & wf.attends_meeting[:, None, :]
     weight, gain, decay = (as_team_axis(v, 3) for v in (
         params.meeting_tie_weight, params.tie_gain, params.tie_decay))

@@ -144,10 +144,12 @@ def hire(
     first_tie[mask] = for_entries(params.new_tie, mask)
     if params.same_service:
         first_tie[peer] = for_entries(params.known_tie, peer)
-    involves_new = mask[:, :, None] | mask[:, None, :]
-    pairs = wf.occupied[:, :, None] & wf.occupied[:, None, :] & ~np.eye(mask.shape[1], dtype=bool)
+    hiring = np.nonzero(mask.any(axis=1))[0]  # only these teams' ties change
+    new, occupied, first_tie = mask[hiring], wf.occupied[hiring], first_tie[hiring]
+    involves_new = new[:, :, None] | new[:, None, :]
+    pairs = occupied[:, :, None] & occupied[:, None, :] & ~np.eye(mask.shape[1], dtype=bool)
     pair_tie = np.maximum(first_tie[:, :, None], first_tie[:, None, :])
-    wf.ties[:] = np.where(involves_new, np.where(pairs, pair_tie, 0.0), wf.ties)
+    wf.ties[hiring] = np.where(involves_new, np.where(pairs, pair_tie, 0.0), wf.ties[hiring])
 
 
 def take_people_as_they_are(workforce: Workforce, mask: np.ndarray, team: TeamParams,

@@ -76,10 +76,17 @@ def weekly_presence(
 ) -> None:
     """Set this week's present days and meeting attendance for everyone."""
     wf = workforce
-    order = rng.random(wf.fixed_days.shape).reshape(-1, WEEKDAYS)
-    flexible = _random_days(days_per_week(wf.fte).ravel(), order).reshape(wf.fixed_days.shape)
-    days = np.where(wf.flexible_days[..., None], flexible, wf.fixed_days)
+    order = rng.random(wf.fixed_days.shape)  # drawn for every slot: streams stay aligned
+    flexible = wf.flexible_days
+    days = wf.fixed_days.copy()
+    days[flexible] = _random_days(days_per_week(wf.fte[flexible]), order[flexible])
     at_work = wf.occupied & ~wf.sick
     wf.present_days = days & at_work[..., None]
     invited = wf.paid | (rng.random(wf.paid.shape) < params.volunteer_meeting_invite)
     wf.attends_meeting = wf.present_days[..., meeting_days].any(axis=-1) & invited
+
+
+def shared_days(workforce: Workforce) -> np.ndarray:
+    """(teams, slots, slots) share of this week's weekdays each pair both worked, 0..1."""
+    days = workforce.present_days.astype(float)
+    return np.einsum("tid,tjd->tij", days, days) / days.shape[-1]

@@ -43,7 +43,9 @@ from sim.sweep.store import ResultStore
 
 SWEEP_PACKAGES = ("SALib", "dask", "distributed", "dask-jobqueue", "tqdm")
 #: With ``sweep.chunk_size=0``: aim for this many chunks per worker, each at most MAX_CHUNK runs.
-CHUNKS_PER_WORKER = 8
+#: Few enough that a chunk's ensemble is large (an ensemble's cost per run falls up to about 32
+#: runs), enough that the workers finish close together.
+CHUNKS_PER_WORKER = 4
 MAX_CHUNK = 64
 
 
