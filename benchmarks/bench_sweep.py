@@ -4,8 +4,8 @@ flat as the number of runs grows.
 
 Run from the repository root::
 
-    python -m benchmarks.bench_sweep                 # full: 200 default runs, 100 vs 10,000,
-                                                     # Sobol N = 256 x 5 replications
+    python -m benchmarks.bench_sweep                 # full: 1,000 default runs, 100 vs 10,000,
+                                                     # Sobol N = 256 x 5 replications (~15 min)
     python -m benchmarks.bench_sweep --quick         # smoke test: 20 runs, 100 vs 1,000, N = 8
     python -m benchmarks.bench_sweep --runs 200 --many 20000 --sobol-samples 64
 
@@ -14,7 +14,8 @@ case's own):
 
 (a)-(e) throughput on the same ``--runs`` runs of the default scenario (8 teams x 156 weeks,
     seeds spawned from one root seed): runs per second over the whole call (pool or cluster
-    start-up included) and peak memory, for (a) the serial backend with every run alone
+    start-up included: about 1 s serially, 2 s for 2 processes and their run servers, which
+    1,000 runs make a small part) and peak memory, for (a) the serial backend with every run alone
     (``sweep.ensemble=false``, the engine before ensembles), (b) the serial backend with
     ensembles (the default), (c) the processes backend with 2 workers, (d) a 2-worker Dask
     LocalCluster and (e) ``mesa.batch_run`` with 2 processes on an adapter model whose
@@ -302,7 +303,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_sweep")
-    parser.add_argument("--runs", type=int, default=200, help="runs per throughput case")
+    parser.add_argument("--runs", type=int, default=1000, help="runs per throughput case")
     parser.add_argument("--many", type=int, default=10_000, help="runs of the large sweep")
     parser.add_argument("--sobol-samples", type=int, default=256,
                         help="Sobol N (a power of 2): N x 14 points x 5 replications")

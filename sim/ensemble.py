@@ -120,8 +120,9 @@ def stack_params(configs: Sequence[SimConfig]) -> SimConfig:
 
 
 class EnsembleModel(PeerWorkModel):
-    """Several runs of equal structure stepped together; ``run_results(r)`` gives run r's
-    summary and tables, equal to those of ``PeerWorkModel(configs[r], seeds[r])``.
+    """Several runs of equal structure stepped together; the recorder's tables of run r
+    (``recorder.results(r)``, ``recorder.agents(r)``, ...) equal those of
+    ``PeerWorkModel(configs[r], seeds[r])``.
 
     People are not Mesa agents here (``model.agents`` is empty); their identity lives in the
     arrays (``workforce.agent_id``), numbered as their lone run's agents would be.
@@ -162,7 +163,3 @@ class EnsembleModel(PeerWorkModel):
 
     def _remove_identity(self, leavers: np.ndarray) -> None:
         """Nothing to remove: a leaver's id goes with their slot's reset."""
-
-    def run_results(self, run: int) -> tuple[dict[str, float], Any]:
-        """Run ``run``'s summary row and its team time series."""
-        return self.recorder.summary(run), self.recorder.timeseries(run)

@@ -235,9 +235,15 @@ class Recorder:
         """Per-person snapshots every ``agent_interval_weeks`` and in the last week."""
         return self._of_run(snapshot_frame(self._agents), run)
 
-    def summary(self, run: int = 0) -> dict[str, float]:
-        """One row per run: end-of-run and whole-run means of every outcome, and turnover."""
-        ts = self.timeseries(run)
+    def results(self, run: int = 0) -> tuple[dict[str, float], pd.DataFrame]:
+        """Run ``run``'s summary and time series, the table built once for both."""
+        timeseries = self.timeseries(run)
+        return self.summary(run, timeseries), timeseries
+
+    def summary(self, run: int = 0, timeseries: pd.DataFrame | None = None) -> dict[str, float]:
+        """One row per run: end-of-run and whole-run means of every outcome, and turnover
+        (``timeseries``: the run's ``timeseries(run)``, if already built)."""
+        ts = self.timeseries(run) if timeseries is None else timeseries
         teams = self._teams(run)
         params = self.model.run_params[run]
         counts = {name: float(per_team[teams].sum()) for name, per_team in self._counts.items()}

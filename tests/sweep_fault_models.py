@@ -37,7 +37,7 @@ class FaultyModel(PeerWorkModel):
         super().run()
         if fault == "non-numeric":
             summary = self.recorder.summary()
-            self.recorder.summary = lambda: {**summary, "distinctiveness_final": "high"}
+            self.recorder.summary = lambda *_: {**summary, "distinctiveness_final": "high"}
         return self
 
 

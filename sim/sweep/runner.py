@@ -147,8 +147,7 @@ def run_ensemble(points: dict[int, Point], specs: list[RunSpec],
         model.run()
         seconds = (time.perf_counter() - clock) / len(specs)
         return [run_tables(points[spec.point_id], spec, output, seconds,
-                           lambda run=run: (model.recorder.summary(run),
-                                            model.recorder.timeseries(run)))
+                           lambda run=run: model.recorder.results(run))
                 for run, spec in enumerate(specs)]
     finally:
         release(model)
@@ -183,7 +182,7 @@ def run_one(point: Point, spec: RunSpec, output: OutputSpec) -> tuple[dict[str, 
         model = import_model(output.model)(dataclasses.replace(point.params, seed=spec.seed))
         model.run()
         return run_tables(point, spec, output, time.perf_counter() - clock,
-                          lambda: (model.recorder.summary(), model.recorder.timeseries()))
+                          model.recorder.results)
     except (Exception, SystemExit):  # any model error is recorded in the row, not raised
         row = id_row(point, spec)
         row.update(status="failed", error=traceback.format_exc(),
