@@ -19,6 +19,11 @@ What is measured (see benchmarks/README.md for the meaning of every number):
     which includes the interpreter and imported libraries), and time per team-week so that
     linear growth shows as a flat column.
 
+(d) ensembles (``sim.ensemble.EnsembleModel``) of ``ENSEMBLE_SIZES`` default runs with
+    different seeds, in this process: milliseconds per run for building, running and reading
+    every run's summary and time series (``recorder.results``), against the same for runs
+    alone; the best of ``--repeats``.
+
 Results go to ``benchmarks/results/model_<date>.json`` and ``.md`` (written atomically) and the
 table is printed. Nothing here asserts on wall-clock time: the numbers are reported, never
 judged by an exit code.
@@ -48,9 +53,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SIZES = (10, 100, 1000)
+ENSEMBLE_SIZES = (1, 8, 32, 64)
 HORIZON_WEEKS = 156
 #: Targets from the project brief (reported next to the measurements, never asserted).
-TARGETS = {"default_run_s": 1.0, "teams_1000_s": 60.0, "teams_1000_peak_mb": 4096.0}
+TARGETS = {"default_run_s": 0.1, "teams_1000_s": 60.0, "teams_1000_peak_mb": 4096.0}
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,6 +228,40 @@ def bench_default(repeats: int, weeks: int) -> dict[str, Any]:
     }
 
 
+def bench_ensembles(repeats: int, weeks: int) -> list[dict[str, Any]]:
+    """Milliseconds per run, alone and in ensembles of ``ENSEMBLE_SIZES`` runs (best of
+    ``repeats``), every run's tables read as the experiment engine reads them."""
+    from sim.ensemble import EnsembleModel
+    from sim.model import PeerWorkModel
+
+    params = _config(None, weeks)
+
+    def alone(n: int) -> None:
+        for seed in range(n):
+            PeerWorkModel(params, seed=seed).run().recorder.results()
+
+    def together(n: int) -> None:
+        model = EnsembleModel([params] * n, list(range(n))).run()
+        for run in range(n):
+            model.recorder.results(run)
+
+    rows = []
+    for n in ENSEMBLE_SIZES:
+        row: dict[str, Any] = {"runs": n}
+        for name, work in (("alone", alone), ("ensemble", together)):
+            times = []
+            for _ in range(repeats):
+                clock = time.perf_counter()
+                work(n)
+                times.append(time.perf_counter() - clock)
+            row[f"{name}_ms_per_run"] = min(times) / n * 1000
+        row["speed_up"] = row["alone_ms_per_run"] / row["ensemble_ms_per_run"]
+        rows.append(row)
+        print(f"  ensemble of {n}: {row['ensemble_ms_per_run']:.1f} ms/run "
+              f"(alone {row['alone_ms_per_run']:.1f})", file=sys.stderr, flush=True)
+    return rows
+
+
 def bench_sizes(sizes: list[int], repeats: int, weeks: int) -> list[dict[str, Any]]:
     per_team = agents_per_team(_config(None, weeks))
     rows = []
@@ -316,6 +356,15 @@ def markdown(report: dict[str, Any]) -> str:
               "marginal cost and an exponent of 1.00 mean linear growth; the exponent is below 1 "
               "while the fixed per-week cost of numpy calls still dominates. The memory exponent "
               "uses peak minus the baseline RSS of the interpreter and libraries.",
+              "", "### Ensembles (in process, best of the repeats)", "",
+              "| runs | ms per run alone | ms per run in the ensemble | speed-up |",
+              "|---:|---:|---:|---:|"]
+    for r in report["ensembles"]:
+        lines.append(f"| {r['runs']} | {r['alone_ms_per_run']:.1f} "
+                     f"| {r['ensemble_ms_per_run']:.1f} | {r['speed_up']:.2f} |")
+    lines += ["", "Each run is built, run, and its summary and time series read "
+              "(`recorder.results`), as the experiment engine does; the engine's own costs "
+              "(run process, Parquet) are in `bench_sweep`.",
               "", "### Targets (reported, not asserted)", ""]
     lines += [f"- {t}" for t in report["targets"]]
     return "\n".join(lines) + "\n"
@@ -358,20 +407,27 @@ def atomic_write(path: Path, text: str) -> None:
 # Profiling (optional): cProfile listings of the default run and of the largest size
 
 
-def profile(n_teams: int | None, weeks: int, top: int = 25) -> str:
+def profile(n_teams: int | None, weeks: int, top: int = 25, ensemble: int = 0) -> str:
+    """cProfile listings of one run of ``n_teams`` teams (None: the default), or of an
+    ensemble of ``ensemble`` default runs."""
+    from sim.ensemble import EnsembleModel
     from sim.model import PeerWorkModel
 
     params = _config(n_teams, weeks)
     prof = cProfile.Profile()
     prof.enable()
-    PeerWorkModel(params).run()
+    if ensemble:
+        EnsembleModel([params] * ensemble, list(range(ensemble))).run()
+    else:
+        PeerWorkModel(params).run()
     prof.disable()
+    what = (f"an ensemble of {ensemble} runs of " if ensemble else "") + \
+        f"{params.organisation.n_teams} teams x {weeks} weeks"
     text = []
     for key in ("cumulative", "tottime"):
         buf = io.StringIO()
         pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(key).print_stats(top)
-        text.append(f"# {params.organisation.n_teams} teams x {weeks} weeks, by {key}\n"
-                    + buf.getvalue())
+        text.append(f"# {what}, by {key}\n" + buf.getvalue())
     return "\n".join(text)
 
 
@@ -426,6 +482,8 @@ def main(argv: list[str] | None = None) -> int:
         "default": bench_default(args.repeats, args.weeks),
     }
     report["sizes"] = bench_sizes(args.sizes, args.repeats, args.weeks)
+    print("ensembles ...", file=sys.stderr, flush=True)
+    report["ensembles"] = bench_ensembles(args.repeats, args.weeks)
     report["targets"] = targets(report)
     report["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     report["machine"]["loadavg_1m_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") \
@@ -440,7 +498,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {RESULTS / stem}.json and .md", file=sys.stderr)
     if args.profile:
         print("profiling ...", file=sys.stderr, flush=True)
-        text = profile(None, args.weeks) + "\n" + profile(max(args.sizes), args.weeks)
+        text = "\n".join([profile(None, args.weeks), profile(max(args.sizes), args.weeks),
+                          profile(None, args.weeks, ensemble=max(ENSEMBLE_SIZES))])
         atomic_write(RESULTS / f"profile_{report['date']}.txt", text)
         print(f"wrote {RESULTS / 'profile_'}{report['date']}.txt", file=sys.stderr)
     return 0
