@@ -158,11 +158,13 @@ def update_valuation(caseload: Caseload, workforce: Workforce,
     staff = wf.is_staff
     tie_from_staff = (wf.ties * staff[:, :, None]).sum(axis=1) / np.maximum(
         staff.sum(axis=1, keepdims=True), 1)
-    parts = ((params.staff_valuation_relationship, relationship),
-             (params.staff_valuation_progress, progress),
-             (params.staff_valuation_ties, tie_from_staff))
-    total_weight = sum(weight for weight, _ in parts)
-    weighted = sum(weight * value for weight, value in parts)
+    w_relationship, w_progress, w_ties = (params.staff_valuation_relationship,
+                                          params.staff_valuation_progress,
+                                          params.staff_valuation_ties)
+    # Written out, not sum(): Python 3.12's sum() of floats is compensated, numpy's + is not,
+    # so a run alone (float weights) and in an ensemble (weight arrays) would differ in bits.
+    total_weight = w_relationship + w_progress + w_ties
+    weighted = w_relationship * relationship + w_progress * progress + w_ties * tie_from_staff
     staff_target = np.where(total_weight > 0,
                             weighted / np.where(total_weight > 0, total_weight, 1.0), 0.5)
     valuation = wf.staff_valuation + params.valuation_rate * (staff_target - wf.staff_valuation)
