@@ -33,7 +33,7 @@ import pandas as pd
 from experiments.patterns import evaluate
 from experiments.patterns.spec import Comparison, PatternSpec, Size
 from sim.config import load_config
-from sim.model import PeerWorkModel
+from sim.ensemble import EnsembleModel
 from sim.output import write_atomic
 
 SEPARATOR = " ~ "  # scenario label under a knock-out: "<scenario> ~ <knock-out>"
@@ -55,12 +55,14 @@ def _run_task(task: tuple[str, list[str], int, int, int, list[str]]) -> tuple[pd
     label, overrides, n_teams, replications, root_seed, metrics = task
     logging.getLogger("MESA").setLevel(logging.WARNING)
     params = load_config([f"organisation.n_teams={n_teams}", *overrides])
+    # the replicates as one ensemble: each run's tables are those it gives alone
+    model = EnsembleModel([params] * replications,
+                          [root_seed + r for r in range(replications)]).run()
     runs, weekly = [], []
     for r in range(replications):
-        model = PeerWorkModel(params, seed=root_seed + r).run()
-        runs.append({"scenario": label, "sample": -1, "replicate": r,
-                     **model.recorder.summary()})
-        week = model.recorder.timeseries().groupby("week", as_index=False)[metrics].mean()
+        summary, timeseries = model.recorder.results(r)
+        runs.append({"scenario": label, "sample": -1, "replicate": r, **summary})
+        week = timeseries.groupby("week", as_index=False)[metrics].mean()
         week.insert(0, "replicate", r)
         week.insert(0, "sample", -1)
         week.insert(0, "scenario", label)
@@ -74,8 +76,9 @@ def run_knockouts(spec: PatternSpec, size: Size, workdir: Path, workers: int, ro
 
     Each (scenario, knock-out) task is saved to ``workdir`` as soon as it finishes and skipped
     when the command is run again, so an interrupted attribution loses nothing finished. The
-    models run in-process (one config composition per task), not through the sweep engine:
-    the attribution is hundreds of small runs and the engine's per-run overhead dominated.
+    models run in-process (one config composition and one ensemble of the replicates per
+    task), not through the sweep engine: the attribution is hundreds of small tasks and the
+    engine's per-run overhead dominated.
     """
     tasks = {f"{name}{SEPARATOR}{DEFAULTS}": overrides
              for name, overrides in spec.scenarios.items()} | knockout_scenarios(spec)
