@@ -43,7 +43,8 @@ class ServiceUsersParams:
     peer_gain: float = param(0.001, lo=0.0, hi=0.1, doc="recovery gain per PW contact "
                              "regardless of practice")
     peer_practice_gain: float = param(
-        0.006, lo=0.0, hi=0.1, source="calibrated to SMD ~0.2 (49 RCTs)",
+        0.0057, lo=0.0, hi=0.1, source="calibrated: posterior median 0.0057, 90% interval "
+        "0.0025-0.0088 (experiments/calibration/published; recovery SMD ~0.2, 49 RCTs)",
         doc="extra gain per PW contact times practice times relationship")
     reversion: float = param(0.05, lo=0.0, hi=1.0, doc="weekly reversion to unsupported level")
     noise_sd: float = param(0.01, lo=0.0, hi=0.5, doc="weekly noise in recovery")
@@ -54,7 +55,8 @@ class ServiceUsersParams:
         0.008, lo=0.0, hi=1.0, source="assumption (~35% admitted a year on a community caseload)",
         doc="weekly admission hazard at mean recovery")
     admission_recovery_slope: float = param(
-        1.5, lo=0.0, hi=20.0, source="Sledge 2011; CORE 2018; ENRICH 2022: small or null effect",
+        1.5, lo=0.0, hi=20.0, source="Sledge 2011; CORE 2018; ENRICH 2022: small or null "
+        "effect (assumption: the calibration does not identify it, posterior = prior 0-4)",
         doc="log hazard ratio per unit recovery below the mean")
     admission_weeks: int = param(4, lo=1, hi=52, doc="weeks of an inpatient stay")
     valuation_rate: float = param(0.05, lo=0.0, hi=1.0, doc="weekly update of valuations")
