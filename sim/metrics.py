@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.agents import PEER, PROFESSIONS, ROLE_NAMES
-from sim.rules.boundaries import team_mean
+from sim.rules.boundaries import masked_mean, team_mean
 from sim.rules.meetings import mean_tie
 
 if TYPE_CHECKING:
@@ -70,14 +70,6 @@ STAFF_MEANS = ("staff_practice", "staff_status", "staff_meeting_attendance", "st
 COUNTS = ("pw_exits", "staff_exits", "pw_in_post", "pw_vacancies", "boundary_events")
 
 
-def _team_means(values: np.ndarray, members: np.ndarray) -> np.ndarray:
-    """(k, teams) mean of each (k, teams, slots) value over its (k, teams, slots) members,
-    NaN for a team with none: one reduction for all, as ``team_mean`` does for one."""
-    count = members.sum(axis=-1)
-    total = np.where(members, values, 0.0).sum(axis=-1)
-    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-
-
 def team_outcomes(model: PeerWorkModel, week: Week) -> dict[str, np.ndarray]:
     """This week's outcomes, each an array over teams."""
     wf, cl = model.workforce, model.caseload
@@ -91,16 +83,16 @@ def team_outcomes(model: PeerWorkModel, week: Week) -> dict[str, np.ndarray]:
     staff_values = (wf.practice, wf.status, attends, wf.strain)
     members = np.empty((len(pw_values) + len(staff_values),) + shape, dtype=bool)
     members[:len(pw_values)], members[len(pw_values):] = peer, staff
+    # one masked reduction for all (k, teams, slots) values
     means = dict(zip(PW_MEANS + STAFF_MEANS,
-                     _team_means(np.stack(pw_values + staff_values), members), strict=True))
+                     masked_mean(np.stack(pw_values + staff_values), members), strict=True))
     counted = np.stack([wf.exited & peer, wf.exited & staff, peer,
                         np.broadcast_to((wf.role == PEER) & ~wf.occupied, shape),
                         wf.boundary_event]).sum(axis=-1).astype(float)
     users_with_pw = (cl.peer_slot >= 0) & np.take_along_axis(
         peer, np.maximum(cl.peer_slot, 0), axis=1)
-    outcomes = {
-        **{name: means[name] for name in PW_MEANS if name != "pw_status"},
-        **{name: means[name] for name in STAFF_MEANS if name != "staff_status"},
+    outcomes = {  # pw_status and staff_status only make status_gap
+        **means,
         **dict(zip(COUNTS, counted, strict=True)),
         "distinctiveness": means["pw_practice"] - means["staff_practice"],
         "consensus": week.consensus,

@@ -114,11 +114,16 @@ class BoundariesParams:
         doc="relative agreement: uncertainty of practice of a newcomer at confidence 1")
 
 
-def team_mean(values: np.ndarray, members: np.ndarray) -> np.ndarray:
-    """(teams, 1) mean of ``values`` over ``members``; NaN for a team with none."""
-    count = members.sum(axis=1, keepdims=True)
-    total = np.where(members, values, 0.0).sum(axis=1, keepdims=True)
+def masked_mean(values: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` over ``members`` along the last axis; NaN where there are none."""
+    count = members.sum(axis=-1)
+    total = np.where(members, values, 0.0).sum(axis=-1)
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def team_mean(values: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """(teams, 1) mean of (teams, slots) ``values`` over ``members``; NaN for a team with none."""
+    return masked_mean(values, members)[:, None]
 
 
 def team_belief(workforce: Workforce) -> np.ndarray:
