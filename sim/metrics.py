@@ -144,7 +144,8 @@ class Recorder:
         n_teams = int(model.run_starts[-1])
         self._counts = {name: np.zeros(n_teams) for name in (  # per team, summed per run
             "pw_exits", "staff_exits", "pw_weeks_drifted", "pw_exits_drifted",
-            "pw_weeks_anchored", "pw_exits_anchored")}
+            "pw_weeks_anchored", "pw_exits_anchored", "pw_weeks", "pw_sick_weeks",
+            "staff_weeks", "staff_sick_weeks")}
         self._leavers: list[dict[str, np.ndarray]] = []
         self._stack: tuple[int, np.ndarray, dict[str, np.ndarray]] | None = None
 
@@ -164,11 +165,12 @@ class Recorder:
         out = self.model.params.output
         last = week == self.model.params.organisation.horizon_weeks - 1
         wf = self.model.workforce
-        peer, exited = wf.is_peer, wf.exited
+        peer, staff, exited, sick = wf.is_peer, wf.is_staff, wf.exited, wf.sick
         drift = np.maximum(wf.role_practice - wf.practice, 0.0)
         drifted, anchored = peer & (drift >= DRIFTED), peer & (drift < ANCHORED)
-        weekly = np.stack([exited & peer, exited & wf.is_staff, drifted, exited & drifted,
-                           anchored, exited & anchored]).sum(axis=-1)
+        weekly = np.stack([exited & peer, exited & staff, drifted, exited & drifted,
+                           anchored, exited & anchored, peer, sick & peer, staff,
+                           sick & staff]).sum(axis=-1)
         for total, this_week in zip(self._counts.values(), weekly, strict=True):
             total += this_week
         if exited.any():
@@ -255,6 +257,10 @@ class Recorder:
         for name in ("pw_weeks_drifted", "pw_exits_drifted", "pw_weeks_anchored",
                      "pw_exits_anchored"):
             row[name] = counts[name]
+        for who in ("pw", "staff"):  # share of the weeks people were in post spent off sick
+            weeks_in_post = counts[f"{who}_weeks"]
+            row[f"{who}_sickness_absence"] = (counts[f"{who}_sick_weeks"] / weeks_in_post
+                                              if weeks_in_post else np.nan)
         cl = self.model.caseload
         recovery = cl.recovery[teams]
         row["user_recovery_sd"] = float(recovery.std())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_workforce, peer_slots, staff_slots
+from conftest import make_workforce, peer_slots, small_model, staff_slots
 
 from sim.rules import wellbeing
 from sim.rules.wellbeing import WellbeingParams
@@ -133,6 +133,19 @@ def test_sickness_rises_with_strain():
     calm, strained = sick(0.0), sick(5.0)
     assert strained.mean() > 3 * calm.mean() > 0
     assert (strained | ~calm).all()  # same draws: everyone sick when calm is sick when strained
+
+
+@pytest.mark.parametrize("chance", [0.0, 0.05, 0.3])
+def test_recorded_sickness_absence_is_the_share_of_in_post_weeks_off_sick(chance):
+    # no strain term and no leaving, so the chance of a sick week is the same every week
+    model = small_model(n_teams=20, horizon=52, wellbeing={
+        "sickness_base": chance, "sickness_per_strain": 0.0, "exit_base": 0.0}).run()
+    summary = model.recorder.summary()
+    person_weeks = 20 * 52  # per slot type and team: 2 PWs, 5 staff
+    for who, people in (("pw", 2), ("staff", 5)):
+        share = summary[f"{who}_sickness_absence"]
+        assert share == pytest.approx(chance, abs=4 * np.sqrt(
+            chance * (1 - chance) / (people * person_weeks)) + 1e-12), who
 
 
 def test_higher_exit_hazard_means_more_leavers():
