@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from sim.analysis.compare_report import (
     CompareSpec,
@@ -18,9 +19,16 @@ from sim.analysis.compare_report import (
     shown,
     verdict,
 )
+from sim.analysis.stats import Interval
 
 USERS = OutcomeSpec("users", "service users with a meaningful gain", "people", "higher", 2.0, 1)
 LEAVERS = OutcomeSpec("leavers", "PW leavers", "PWs", "lower", 0.5, 1)
+
+
+def interval(mean: float, low: float, high: float, n: int = 10) -> Interval:
+    """The t interval over ``n`` conditions with this 95% range."""
+    se = (high - low) / 2 / stats.t.ppf(0.975, n - 1)
+    return Interval(mean, low, high, n, "test", se, n - 1)
 
 
 @pytest.mark.parametrize("mean, low, high, expected", [
@@ -28,19 +36,29 @@ LEAVERS = OutcomeSpec("leavers", "PW leavers", "PWs", "lower", 0.5, 1)
     (-1.9, -1.95, -1.85, "no practical difference"),
     (-1.9, -2.5, -1.3, "unclear"),  # small on average, but the interval reaches a loss that matters
     (0.5, -6.0, 7.0, "unclear"),  # never "no practical difference" with an interval this wide
-    (3.0, 2.0, 4.0, "better"),
-    (-3.0, -4.0, -2.0, "worse"),
+    (3.0, 2.1, 3.9, "better"),
+    (-3.0, -3.9, -2.1, "worse"),
+    (3.0, 1.0, 5.0, "unclear"),  # surely a gain, but not surely one of 2 people or more
     (3.0, -1.0, 7.0, "unclear"),  # large enough to matter, direction not known
     (float("nan"), float("nan"), float("nan"), "unclear"),
 ])
 def test_verdict_uses_the_smallest_difference_that_matters(mean, low, high, expected):
-    assert verdict(USERS, mean, low, high) == expected
+    assert verdict(USERS, interval(mean, low, high)) == expected
+
+
+def test_verdict_reads_off_the_95_interval_shown():
+    """Each one-sided test at 2.5%: green exactly when the whole 95% interval clears the
+    threshold, grey exactly when it lies inside it."""
+    assert verdict(USERS, interval(3.0, 2.01, 3.99)) == "better"
+    assert verdict(USERS, interval(3.0, 1.99, 4.01)) == "unclear"
+    assert verdict(USERS, interval(1.0, 0.01, 1.99)) == "no practical difference"
+    assert verdict(USERS, interval(1.0, -0.01, 2.01)) == "unclear"
 
 
 def test_lower_is_better_turns_the_verdict_round():
-    assert verdict(LEAVERS, -1.0, -1.5, -0.6) == "better"
-    assert verdict(LEAVERS, 1.0, 0.6, 1.5) == "worse"
-    assert verdict(LEAVERS, 0.3, 0.1, 0.4) == "no practical difference"
+    assert verdict(LEAVERS, interval(-1.0, -1.4, -0.6)) == "better"
+    assert verdict(LEAVERS, interval(1.0, 0.6, 1.4)) == "worse"
+    assert verdict(LEAVERS, interval(0.3, 0.2, 0.4)) == "no practical difference"
 
 
 def values_table(effect: dict[str, float], conditions: int = 4, replications: int = 5,

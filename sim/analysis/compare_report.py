@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import plots
-from sim.analysis.stats import mean_interval
+from sim.analysis.stats import Interval, clustered_interval, mean_interval, practical_verdict
 from sim.analysis.summaries import t_critical
 from sim.analysis.tables import iter_timeseries, load_runs
 from sim.output import write_text
@@ -204,22 +204,22 @@ def headline(values: pd.DataFrame, outcomes: list[OutcomeSpec], designs: list[st
     return pd.DataFrame(rows)
 
 
-def verdict(outcome: OutcomeSpec, mean: float, low: float, high: float) -> str:
-    """'better' / 'worse' only beyond the smallest difference that matters with an interval
-    that excludes zero; 'no practical difference' when the whole interval lies inside it (an
-    equivalence test, stricter than Lakens 2017's two one-sided tests at the 90% interval);
+#: Each one-sided test of a verdict at 2.5%, so a light can be read off the 95% interval the
+#: report shows: green or red when the whole interval lies beyond the smallest difference that
+#: matters, grey when it lies wholly inside it.
+VERDICT_ALPHA = (1 - 0.95) / 2
+
+
+def verdict(outcome: OutcomeSpec, interval: Interval) -> str:
+    """The shared practical verdict (``sim.analysis.stats.practical_verdict``): 'better' /
+    'worse' when a minimum-effect test shows the difference exceeds the smallest difference
+    that matters, 'no practical difference' when two one-sided tests show it lies inside it,
     otherwise 'unclear'. A difference inside the threshold is never 'better', and a small
     average with a wide interval is 'unclear', not evidence of no difference."""
-    m = outcome.smallest_difference
-    if not np.isfinite(mean):
+    if not np.isfinite(interval.estimate):
         return "unclear"
-    interval = np.isfinite(low) and np.isfinite(high)
-    if abs(mean) < m or (mean == 0 and m == 0):
-        inside = interval and -m <= low and high <= m
-        return "no practical difference" if inside else "unclear"
-    if not interval or low <= 0 <= high:
-        return "unclear"
-    return "better" if sign(outcome) * mean > 0 else "worse"
+    return practical_verdict(interval, outcome.smallest_difference,
+                             higher_is_better=outcome.better == "higher", alpha=VERDICT_ALPHA)
 
 
 LIGHTS = {"better": "green", "worse": "red", "unclear": "amber",
@@ -239,15 +239,15 @@ def paired_differences(values: pd.DataFrame, outcomes: list[OutcomeSpec], refere
         pairs = group.merge(base, on=keys, suffixes=("", "_reference"))
         for o in outcomes:
             pairs["diff"] = pairs[o.name] - pairs[f"{o.name}_reference"]
-            per_condition = pairs.groupby("condition")["diff"].mean().to_numpy()
-            mean, low, high = mean_ci(per_condition)
-            v = verdict(o, mean, low, high)
+            interval = clustered_interval(pairs["diff"], pairs["condition"])
+            v = verdict(o, interval)
             rows.append({"design": design, "reference": reference, "outcome": o.name,
                          "better_is": o.better, "smallest_difference": o.smallest_difference,
-                         "conditions": int(np.isfinite(per_condition).sum()),
+                         "conditions": interval.n,
                          "runs_paired": int(pairs["diff"].notna().sum()),
-                         "difference": mean, "ci_low": low, "ci_high": high, "verdict": v,
-                         "light": LIGHTS[v]})
+                         "difference": interval.estimate, "ci_low": interval.low,
+                         "ci_high": interval.high, "verdict": v, "light": LIGHTS[v],
+                         "method": interval.method})
     return pd.DataFrame(rows)
 
 
@@ -558,11 +558,13 @@ def report_sections(spec: CompareSpec, head: pd.DataFrame, diffs: pd.DataFrame,
     sections: list[tuple[str, list[Block]]] = [
         ("Recommendation", [intro, advice]),
         ("Traffic lights", [
-            "Green: better by more than the smallest difference that matters, and the 95% "
-            "interval excludes no difference. Red: worse in the same sense. Grey: no practical "
+            "Green: better by more than the smallest difference that matters (the whole 95% "
+            "interval lies beyond it). Red: worse in the same sense. Grey: no practical "
             "difference (the whole 95% interval is smaller than the smallest difference that "
-            "matters). Amber: unclear (the interval is too wide to tell whether the "
-            "difference matters, or which way it goes).", lights]),
+            "matters). Amber: unclear (the interval reaches both a difference that matters "
+            "and one that does not, or both directions). In statistical terms: a "
+            "minimum-effect test and two one-sided tests (TOST), each one-sided at 2.5%.",
+            lights]),
         ("Headline per design", [
             f"Per team over {years:g} years; mean over the sampled conditions (95% interval "
             "over conditions). PW leavers per post = leavers divided by PW posts.",
