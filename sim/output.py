@@ -104,6 +104,29 @@ def git_revision() -> str:
         return "unknown"
 
 
+#: The modules whose code decides a run's numbers: the model, its rules, parameters, config
+#: composition and recording (``tests/test_output.py`` checks that everything ``sim.model`` and
+#: ``sim.ensemble`` import is listed). Reports, the app and the engine are not: changing them
+#: does not change a run.
+MODEL_MODULES = ("sim/agents.py", "sim/config.py", "sim/ensemble.py", "sim/metrics.py",
+                 "sim/model.py", "sim/params.py", "sim/schedule.py", "sim/streams.py",
+                 "sim/team.py", "sim/rules/*.py")
+
+
+def model_fingerprint(*extra: str | Path) -> str:
+    """A hash of the model's code (``MODEL_MODULES``) and of ``extra`` files (a custom model
+    class's module), so that results made by other code are never resumed into as if they
+    were this code's. Unlike ``git_revision``, it ignores changes that cannot move a run."""
+    package = Path(__file__).resolve().parent.parent
+    files = sorted({f for pattern in MODEL_MODULES for f in package.glob(pattern)}
+                   | {Path(f).resolve() for f in extra})
+    digest = hashlib.sha256()
+    for f in files:
+        name = f.relative_to(package) if f.is_relative_to(package) else Path(f.name)
+        digest.update(name.as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in PACKAGES:

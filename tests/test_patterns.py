@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -145,3 +146,29 @@ def test_small_or_null_ratio_passes_only_when_its_whole_ci_is_inside_the_range()
     assert evaluate.verdict(c, shown) == (True, True)
     assert evaluate.verdict(c, unsure) == (False, True)
     assert not evaluate.established(c, unsure)
+
+
+def test_attribution_reuses_finished_tasks_but_never_those_of_other_model_code(tmp_path,
+                                                                               monkeypatch):
+    from experiments.patterns import attribution
+    from experiments.patterns.spec import Size
+
+    full = load_spec()
+    spec = dataclasses.replace(full, scenarios={"baseline": full.scenarios["baseline"]},
+                               knockouts=full.knockouts[:1])
+    size = Size(replications=1, n_teams=1, robustness_samples=0, robustness_replications=1,
+                attribution_replications=1)
+
+    def tasks_saved() -> set[str]:
+        return {p.name for p in tmp_path.glob("*.pkl")}
+
+    first = attribution.run_knockouts(spec, size, tmp_path, 1, 7, ["pw_strain"])
+    saved = tasks_saved()
+    assert len(saved) == 2  # the defaults and one knock-out
+    modified = {p: p.stat().st_mtime_ns for p in tmp_path.glob("*.pkl")}
+    again = attribution.run_knockouts(spec, size, tmp_path, 1, 7, ["pw_strain"])
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.glob("*.pkl")} == modified  # reused
+    pd.testing.assert_frame_equal(again[0], first[0])
+    monkeypatch.setattr(attribution, "model_fingerprint", lambda: "other code")
+    attribution.run_knockouts(spec, size, tmp_path, 1, 7, ["pw_strain"])
+    assert len(tasks_saved() - saved) == 2  # both tasks run again for the other code

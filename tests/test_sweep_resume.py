@@ -185,3 +185,31 @@ def worker_processes(parent: psutil.Process) -> list[psutil.Process]:
     """Spawned worker processes of ``parent`` (not multiprocessing's resource tracker)."""
     return [child for child in parent.children()
             if "spawn_main" in " ".join(child.cmdline())]
+
+
+def test_runs_of_changed_model_code_are_not_resumed(tmp_path, monkeypatch):
+    """A folder of runs made before the model's code changed is refused, naming both
+    fingerprints, instead of being completed by the new code."""
+    module = tmp_path / "code" / "changing_model.py"
+    module.parent.mkdir()
+    module.write_text("from sim.model import PeerWorkModel\n\n\n"
+                      "class ChangingModel(PeerWorkModel):\n    pass\n")
+    monkeypatch.syspath_prepend(str(module.parent))
+    out = tmp_path / "out"
+    model = "experiment.model=changing_model.ChangingModel"
+    sweep(out, "experiment.replications=1", model, "sweep.backend=serial")
+    made_by = json.loads((out / "manifest.json").read_text())["model_fingerprint"]
+    sweep(out, "experiment.replications=1", model, "sweep.backend=serial")  # same code: resumes
+    module.write_text(module.read_text() + "    WEEKLY_BONUS = 1\n")
+    with pytest.raises(ConfigError, match=f"other model code \\(fingerprint {made_by}"):
+        sweep(out, "experiment.replications=1", model, "sweep.backend=serial")
+
+
+def test_a_folder_from_before_fingerprints_still_resumes(tmp_path):
+    sweep(tmp_path, "experiment.replications=1", "sweep.backend=serial")
+    manifest_path = tmp_path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["model_fingerprint"]
+    manifest_path.write_text(json.dumps(manifest))
+    outcome = sweep(tmp_path, "experiment.replications=1", "sweep.backend=serial")
+    assert outcome.n_failed == 0 and outcome.n_ok == outcome.n_runs

@@ -34,7 +34,7 @@ from experiments.patterns import evaluate
 from experiments.patterns.spec import Comparison, PatternSpec, Size
 from sim.config import load_config
 from sim.ensemble import EnsembleModel
-from sim.output import write_atomic
+from sim.output import model_fingerprint, write_atomic
 
 SEPARATOR = " ~ "  # scenario label under a knock-out: "<scenario> ~ <knock-out>"
 DEFAULTS = "(defaults)"  # the same runs with no knock-out, for the reference row
@@ -75,7 +75,9 @@ def run_knockouts(spec: PatternSpec, size: Size, workdir: Path, workers: int, ro
     """Run every scenario under every knock-out (and once with none), in ``workers`` processes.
 
     Each (scenario, knock-out) task is saved to ``workdir`` as soon as it finishes and skipped
-    when the command is run again, so an interrupted attribution loses nothing finished. The
+    when the command is run again, so an interrupted attribution loses nothing finished; its
+    key includes the model's code (``sim.output.model_fingerprint``), so a task made by other
+    code (changed defaults or rules) is run again, never reused. The
     models run in-process (one config composition and one ensemble of the replicates per
     task), not through the sweep engine: the attribution is hundreds of small tasks and the
     engine's per-run overhead dominated.
@@ -83,10 +85,11 @@ def run_knockouts(spec: PatternSpec, size: Size, workdir: Path, workers: int, ro
     tasks = {f"{name}{SEPARATOR}{DEFAULTS}": overrides
              for name, overrides in spec.scenarios.items()} | knockout_scenarios(spec)
     workdir.mkdir(parents=True, exist_ok=True)
+    code = model_fingerprint()
 
     def path_of(label: str, overrides: list[str]) -> Path:
         key = json.dumps([label, overrides, size.n_teams, size.attribution_replications,
-                          root_seed, metrics])
+                          root_seed, metrics, code])
         return workdir / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.pkl"
 
     todo = [(label, overrides, size.n_teams, size.attribution_replications, root_seed, metrics)

@@ -155,7 +155,7 @@ def run_sweep(cfg: DictConfig, base_dir: Path | None = None) -> SweepOutcome:
     check_scheduler_reachable(config.sweep)
     store = ResultStore(Path(config.sweep.output_dir))
     with output_lock(store.root):
-        store.check_same_experiment(plan.experiment_hash)
+        store.check_same_experiment(plan.experiment_hash, plan.model_fingerprint)
         store.check_readable()
         return locked_sweep(cfg, config, plan, store)
 
@@ -271,6 +271,7 @@ def new_manifest(cfg: DictConfig, plan: Plan) -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return {"experiment": exp.name, "experiment_hash": plan.experiment_hash,
+            "model_fingerprint": plan.model_fingerprint,
             "root_seed": exp.root_seed, "common_random_numbers": exp.common_random_numbers,
             "design": exp.design.kind, "n_points": len(plan.points),
             "replications": exp.replications, "n_runs": plan.n_runs,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
 import json
 import math
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import pandas as pd
 
 from sim.config import CONF_DIR, SimConfig, load_config
 from sim.metrics import TEAM_OUTCOMES
+from sim.output import model_fingerprint
 from sim.params import ConfigError, validate
 from sim.sweep.design import SCENARIO_COLUMN, design_points
 from sim.sweep.runner import OutputSpec, Point, RunSpec, import_model
@@ -37,6 +39,7 @@ class Plan:
     points: list[Point]
     output: OutputSpec
     experiment_hash: str
+    model_fingerprint: str  # sim.output.model_fingerprint: the code that makes the runs
 
     @property
     def n_runs(self) -> int:
@@ -93,7 +96,9 @@ def build_plan(experiment: ExperimentConfig, base_dir: Path) -> Plan:
                                                                          for p in points)))
     output = OutputSpec(experiment.model, tuple(experiment.metrics or TEAM_OUTCOMES),
                         experiment.record_interval_weeks)
-    return Plan(experiment, points, output, experiment_hash(experiment, points))
+    model_file = inspect.getsourcefile(import_model(experiment.model))
+    return Plan(experiment, points, output, experiment_hash(experiment, points),
+                model_fingerprint(*([model_file] if model_file else [])))
 
 
 def check_experiment(experiment: ExperimentConfig) -> None:

@@ -49,8 +49,10 @@ class ResultStore:
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str))
 
-    def check_same_experiment(self, experiment_hash: str) -> None:
-        """Refuse to mix two different experiments (or changed configs) in one folder."""
+    def check_same_experiment(self, experiment_hash: str, model_fingerprint: str) -> None:
+        """Refuse to mix two different experiments (or changed configs), or runs of changed
+        model code (``sim.output.model_fingerprint``), in one folder. A folder written before
+        fingerprints were recorded is taken as it is."""
         manifest = self.read_manifest()
         if manifest is None:
             if self.root.exists() and any(p.name != LOCK_NAME for p in self.root.iterdir()):
@@ -62,6 +64,15 @@ class ResultStore:
                               f"a folder of this experiment (hash {experiment_hash}); it holds "
                               f"hash {manifest.get('experiment_hash')}: another experiment or "
                               "changed configs. Choose another sweep.output_dir")
+        made_by = manifest.get("model_fingerprint", model_fingerprint)
+        if made_by != model_fingerprint:
+            raise ConfigError("sweep.output_dir", str(self.root),
+                              f"a folder of runs made by this model code (fingerprint "
+                              f"{model_fingerprint}); its runs were made by other model code "
+                              f"(fingerprint {made_by}, git revision "
+                              f"{manifest.get('git_revision', 'unknown')}), so resuming would "
+                              "mix two models. Choose another sweep.output_dir or delete this "
+                              "one")
 
     def prepare(self) -> None:
         """Create the folders and delete what an interrupted attempt left half-done."""
