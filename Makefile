@@ -35,9 +35,12 @@ APP_PORT ?= 8765
 app: $(STAMP)  ## workshop app on http://127.0.0.1:8765, offline (APP_HOST=, APP_PORT=)
 	$(BIN)/pwsim-app --host $(APP_HOST) --port $(APP_PORT)
 
-test: $(STAMP)  ## run the test suite and the linter
+# The suite runs on TEST_WORKERS processes (pytest-xdist), one test file per worker so that
+# module fixtures are built once; TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
+test: $(STAMP)  ## run the test suite (on TEST_WORKERS processes) and the linter
 	$(BIN)/ruff check sim tests experiments benchmarks
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)  ## ruff only
 	$(BIN)/ruff check sim tests experiments benchmarks
