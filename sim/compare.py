@@ -61,12 +61,14 @@ from sim.roster import (
     TeamChanges,
     changed_people,
     day_text,
+    fixed_days,
     fixed_paths,
     mean_pw_hours,
     read_team_file,
     roster_override,
     write_template,
 )
+from sim.rules.working_patterns import FULL_TIME_HOURS
 from sim.sweep.cli import asks_hydra, exit_status, hydra_answers
 from sim.sweep.design import sampled_points
 from sim.sweep.engine import load_sweep_config, omegaconf_error, reject_unknown_keys, run_sweep
@@ -74,7 +76,6 @@ from sim.sweep.plan import get_path
 from sim.sweep.schema import BACKENDS, PROGRESS_MODES, DesignConfig, FactorConfig
 
 DESIGN_DIR = CONF_DIR / "design"
-FULL_TIME_HOURS = 37.5  # working_patterns.fte = hours / 37.5
 #: Per-run summaries (sim.metrics.Recorder.summary) that can be ranked besides TEAM_OUTCOMES.
 RUN_SUMMARIES = ("pw_turnover_per_year", "staff_turnover_per_year", "user_admissions_per_year",
                  "users_meaningful_gain")
@@ -279,10 +280,7 @@ def team_people(team: Team, design: TeamDesign, name: str) -> list[Person]:
     if design.days == "fixed":  # flexible PWs get fixed days: the meeting day(s) first
         for p in people:
             if p.role == "peer_worker" and not p.days:
-                wanted = max(1, min(5, round(p.fte * 5)))
-                order = [*team.meeting_days, *(d for d in range(5) if d not in
-                                               team.meeting_days)]
-                p.days = sorted(order[:wanted])
+                p.days = fixed_days(p.fte, team.meeting_days)
                 p.attends_team_meeting = True
     return people
 

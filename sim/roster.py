@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.agents import PROFESSIONS
+import numpy as np
+
+from sim.agents import PROFESSIONS, WEEKDAYS
 from sim.params import ConfigError
-from sim.rules.working_patterns import FULL_TIME_HOURS
+from sim.rules.working_patterns import FULL_TIME_HOURS, days_per_week
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri")
 ROLES = {"manager": "manager", "staff": "nonpeer", "peer worker": "peer_worker"}
@@ -401,10 +403,20 @@ class TeamChanges:
     pw_days_include: list[str] = field(default_factory=list)  # move PW days to include these
 
 
-def change_days(days: list[int], include: list[int]) -> list[int]:
-    """Move fixed days to include ``include``, keeping the number of days (latest dropped)."""
-    if not days:  # flexible days: the included days become fixed ones
-        return sorted(include)
+def fixed_days(fte: float, first: list[int]) -> list[int]:
+    """Fixed weekdays for someone on flexible days: as many days as their hours fill (the
+    model's own rule, at least the days in ``first``), the days in ``first`` then the earliest
+    others."""
+    n_days = int(days_per_week(np.array([fte]))[0])
+    order = [*first, *(d for d in range(WEEKDAYS) if d not in first)]
+    return sorted(order[:max(n_days, len(first))])
+
+
+def change_days(days: list[int], include: list[int], fte: float) -> list[int]:
+    """Move fixed days to include ``include``, keeping the number of days (latest dropped);
+    flexible days (``[]``) become fixed ones, as many as the hours (``fte``) fill."""
+    if not days:
+        return fixed_days(fte, include)
     keep = [d for d in sorted(days, reverse=True) if d not in include]
     n_keep = max(len(days) - len(include), 0)
     return sorted(set(include) | set(keep[len(keep) - n_keep:] if n_keep else []))
@@ -436,7 +448,7 @@ def changed_people(team: Team, changes: TeamChanges, where: str) -> list[Person]
             if include is None:
                 raise ConfigError(f"{where}: pw_days_include", list(changes.pw_days_include),
                                   "days such as [Tue]")
-            p.days = change_days(p.days, include)
+            p.days = change_days(p.days, include, p.fte)
         p.attends_team_meeting = not p.days or bool(set(p.days) & set(team.meeting_days))
     return [p for p in people if p.role != "peer_worker"] + pws
 

@@ -150,9 +150,11 @@ def test_days_parse_and_move():
     assert parse_days("Mon-Wed Fri") == [0, 1, 2, 4]
     assert parse_days("tue, thu") == [1, 3]
     assert parse_days("someday") is None
-    assert change_days([0, 3], [1]) == [0, 1]  # two days kept, Tuesday in, the latest out
-    assert change_days([1, 3], [1]) == [1, 3]  # already included: unchanged
-    assert change_days([], [1]) == [1]  # flexible days become the included fixed day
+    assert change_days([0, 3], [1], 0.4) == [0, 1]  # two days kept, Tuesday in, the latest out
+    assert change_days([1, 3], [1], 0.4) == [1, 3]  # already included: unchanged
+    # flexible days become fixed ones, as many as the hours fill: 22.5 h = 3 days, Tuesday first
+    assert change_days([], [1], 0.6) == [0, 1, 2]
+    assert change_days([], [1, 3], 0.2) == [1, 3]  # one day's hours, but both days asked for
 
 
 def test_designs_change_the_team(tmp_path):
@@ -164,8 +166,11 @@ def test_designs_change_the_team(tmp_path):
     assert len(third) == 3 and (third[2].fte, third[2].days) == (0.6, [])  # copies PW B
     moved = [p for p in team_people(team, TeamDesign(pw_days_include=["Tue"]), "x")
              if p.role == "peer_worker"]
-    assert [p.days for p in moved] == [[0, 1], [1]]
+    assert [p.days for p in moved] == [[0, 1], [0, 1, 2]]  # PW B keeps 3 days of 22.5 h
     assert all(p.attends_team_meeting for p in moved)
+    fixed = [p for p in team_people(team, TeamDesign(days="fixed"), "x")
+             if p.role == "peer_worker"]
+    assert [p.days for p in fixed] == [[0, 3], [0, 1, 2]]  # the meeting day first, 3 days
     flexible = team_people(team, TeamDesign(days="flexible"), "x")
     assert all(p.days == [] for p in flexible if p.role == "peer_worker")
     assert team.people[3].days == [0, 3]  # the team itself is not modified
