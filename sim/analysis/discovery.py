@@ -456,8 +456,10 @@ def summary_markdown(cases: Cases, goal: list[Condition], boxes: list[FoundBox],
               + describe_columns(cases.outcomes, [c.column for c in goal]) + ".", "",
               f"PRIM settings: density threshold {settings.threshold:g}, peel alpha "
               f"{settings.peel_alpha:g}, paste alpha {settings.paste_alpha:g}, minimum mass "
-              f"{settings.mass_min:g}, restrictions with quasi-p above "
-              f"{settings.max_quasi_p:g} dropped; factors: {', '.join(cases.x.columns)}.", ""]
+              f"{settings.mass_min:g}; a restriction with quasi-p above "
+              f"{settings.max_quasi_p:g} is dropped when the box still reaches the threshold "
+              "without it, and flagged 'may be chance' when it does not; factors: "
+              f"{', '.join(cases.x.columns)}.", ""]
     if not boxes:
         lines += [f"**No box reaches a density of {settings.threshold:.0%}**: no region of the "
                   "sampled space where the goal holds that reliably was found. Lower the "
