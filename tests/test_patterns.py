@@ -172,3 +172,95 @@ def test_attribution_reuses_finished_tasks_but_never_those_of_other_model_code(t
     monkeypatch.setattr(attribution, "model_fingerprint", lambda: "other code")
     attribution.run_knockouts(spec, size, tmp_path, 1, 7, ["pw_strain"])
     assert len(tasks_saved() - saved) == 2  # both tasks run again for the other code
+
+
+def _knockout_rows(effects: dict[tuple[str, str], bool]) -> pd.DataFrame:
+    """Knock-out rows of one comparison: (name, kind) -> still established; defaults hold."""
+    rows = [{"id": "x", "knockout": "(defaults)", "kind": "defaults", "estimate": 1.0,
+             "established": True}]
+    rows += [{"id": "x", "knockout": name, "kind": kind, "estimate": 1.0 if held else 0.0,
+              "established": held} for (name, kind), held in effects.items()]
+    return pd.DataFrame(rows)
+
+
+def test_classes_follow_what_single_and_paired_knock_outs_remove():
+    from experiments.patterns.attribution import classify
+
+    a, b, p = ("a", "mechanism"), ("b", "mechanism"), ("p", "parameter")
+    assert classify(_knockout_rows({a: True, b: True, p: True}))["class"] == "guaranteed"
+    assert classify(_knockout_rows({a: False, b: True, p: True}))["class"] == "single-mechanism"
+    assert classify(_knockout_rows({a: False, b: False, p: True}))["class"] == "emergent"
+    assert classify(_knockout_rows({a: False, b: False, p: False}))["class"] == "parameter-set"
+    # no single knock-out removes it, two mechanisms together do: either one produces it
+    redundant = _knockout_rows({a: True, b: True, p: True, ("a + b", "pair"): False})
+    assert classify(redundant)["class"] == "redundant"
+    assert classify(redundant)["removed_by_pairs"] == "a + b"
+    # only a pair with an input removes it: the input sets it
+    with_input = _knockout_rows({a: True, b: True, p: True, ("a + b", "pair"): True,
+                                 ("a + p", "pair"): False})
+    assert classify(with_input)["class"] == "parameter-set"
+    survives = _knockout_rows({a: True, b: True, p: True, ("a + b", "pair"): True})
+    assert classify(survives)["class"] == "guaranteed"
+    not_produced = _knockout_rows({a: False}).assign(established=False)
+    assert classify(not_produced)["class"] == "not produced"
+
+
+def test_pairs_are_tried_for_a_guaranteed_comparison_from_the_knock_outs_nearest_removal():
+    from experiments.patterns import attribution
+    from experiments.patterns.spec import Knockout
+
+    spec = load_spec()
+    c = next(c for c in spec.comparisons if c.statistic == "difference")
+    knockouts = [Knockout(n, "mechanism", n, (f"schedule.{n}=false",)) for n in "abcde"]
+    spec = dataclasses.replace(spec, comparisons=[c], knockouts=knockouts)
+    left = {"a": 0.9, "b": 0.1, "c": 0.5, "d": 0.3, "e": 0.05}  # share of the effect left
+    table = pd.DataFrame([{"id": c.id, "knockout": "(defaults)", "kind": "defaults",
+                           "estimate": 2.0, "established": True}]
+                         + [{"id": c.id, "knockout": n, "kind": "mechanism",
+                             "estimate": 2.0 * v, "established": True}
+                            for n, v in left.items()])
+    pairs = attribution.pairs_to_try(spec, table)[c.id]
+    assert [k.name for k in pairs] == ["e + b", "e + d", "e + c", "b + d", "b + c", "d + c"]
+    assert pairs[0].overrides == ("schedule.e=false", "schedule.b=false")
+    table.loc[table["knockout"] == "b", "established"] = False  # now single-mechanism
+    assert attribution.pairs_to_try(spec, table) == {}
+
+
+def test_a_difference_of_rounding_size_is_not_an_effect():
+    c = Comparison(id="x", title="t", claim="c", source="s", statistic="smd", scenario="a",
+                   reference="b", outcome="y", direction="greater")
+    rounding = {"estimate": 1.5e-16, "ci_low": 1.1e-17, "ci_high": 2.9e-16,
+                "hedges_g": math.nan, "n": 10}  # a knock-out left both scenarios equal
+    assert not evaluate.established(c, rounding)
+    assert not evaluate.direction_holds(c, rounding["estimate"])
+    real = {**rounding, "estimate": 0.002, "ci_low": 0.001, "ci_high": 0.003}
+    assert evaluate.established(c, real)
+
+
+def test_a_pair_of_knock_outs_reruns_the_comparisons_scenarios_with_both(tmp_path):
+    from experiments.patterns import attribution
+    from experiments.patterns.run import METRICS
+    from experiments.patterns.spec import Size
+
+    full = load_spec()
+    c = next(c for c in full.comparisons if c.id == "2a")
+    knockouts = [k for k in full.knockouts if k.name in ("meeting_status", "ties")]
+    spec = dataclasses.replace(full, comparisons=[c], knockouts=knockouts)
+    size = Size(replications=1, n_teams=2, robustness_samples=0, robustness_replications=1,
+                attribution_replications=2)
+    held = pd.DataFrame([{"id": "2a", "knockout": k, "kind": kind, "what": k, "estimate": e,
+                          "ci_low": e / 2, "ci_high": 2 * e, "established": True}
+                         for k, kind, e in [("(defaults)", "defaults", 0.1),
+                                            ("meeting_status", "mechanism", 0.01),
+                                            ("ties", "mechanism", 0.03)]])
+    pairs = attribution.pairs_to_try(spec, held)
+    tasks = attribution.pair_scenarios(spec, pairs)
+    both = [*knockouts[0].overrides, *knockouts[1].overrides]
+    assert tasks == {f"{s} ~ meeting_status + ties": [*full.scenarios[s], *both]
+                     for s in c.scenarios}  # only the comparison's own scenarios
+    table = attribution.with_pairs(spec, held, size, tmp_path, 1, 7, METRICS)
+    pair = table[table["kind"] == attribution.PAIR]
+    assert list(pair["knockout"]) == ["meeting_status + ties"]
+    assert math.isfinite(pair["estimate"].iloc[0])
+    assert attribution.classify(table)["class"] == (
+        "guaranteed" if pair["established"].iloc[0] else "redundant")

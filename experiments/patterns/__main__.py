@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         ko_runs, ko_weekly = attribution.run_knockouts(
             spec, size, workdir / "attribution", args.workers, ROOT_SEED, METRICS)
         knockouts = attribution.knockout_table(spec, ko_runs, ko_weekly)
+        knockouts = attribution.with_pairs(spec, knockouts, size, workdir / "attribution",
+                                           args.workers, ROOT_SEED, METRICS)
         attribution_minutes = (time.perf_counter() - started) / 60
     shares = None
     if size.robustness_samples:

@@ -10,7 +10,15 @@ evaluated under each knock-out and classified:
 * **parameter-set**: neutralising one input removes it (one input sets its sign);
 * **single-mechanism**: exactly one mechanism knock-out removes it;
 * **emergent**: two or more mechanism knock-outs each remove it (it needs several interacting
-  mechanisms) and no single input neutralised removes it.
+  mechanisms) and no single input neutralised removes it;
+* **redundant**: no single knock-out removes it, but two mechanisms knocked out together do:
+  either mechanism alone produces it, so it is not true by construction.
+
+A comparison no single knock-out removes is rerun with pairs of knock-outs (those of the
+``PAIR_CANDIDATES`` that took it closest to its null, i.e. zero or an odds ratio of 1) before
+it is called guaranteed; a pair that removes it and includes an input makes it parameter-set
+(that input, with one mechanism, sets it). Pairs are not tried for equivalence and small-or-null
+comparisons, which a model with the effect removed satisfies.
 
 A knock-out *removes* a comparison when the effect is no longer established: the 95% CI no
 longer lies on the predicted side (for the equivalence test: TOST no longer passes; for the
@@ -22,6 +30,7 @@ as "not measurable" and not counted.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import math
@@ -31,14 +40,20 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.patterns import evaluate
-from experiments.patterns.spec import Comparison, PatternSpec, Size
+from experiments.patterns.spec import Comparison, Knockout, PatternSpec, Size
 from sim.config import load_config
 from sim.ensemble import EnsembleModel
 from sim.output import model_fingerprint, write_atomic
 
 SEPARATOR = " ~ "  # scenario label under a knock-out: "<scenario> ~ <knock-out>"
 DEFAULTS = "(defaults)"  # the same runs with no knock-out, for the reference row
-CLASSES = ("emergent", "single-mechanism", "parameter-set", "guaranteed", "not produced")
+CLASSES = ("emergent", "redundant", "single-mechanism", "parameter-set", "guaranteed",
+           "not produced")
+PAIR = "pair"  # the kind of a knock-out row made of two knock-outs together
+PAIR_CANDIDATES = 4  # knock-outs combined in pairs for a comparison no single one removes
+#: Statistics whose removal means reaching a null; equivalence and small-or-null hold there.
+PAIRED_STATISTICS = {"difference": 0.0, "level": 0.0, "windows": 0.0, "smd": 0.0,
+                     "odds_ratio": 1.0}
 
 
 def knockout_scenarios(spec: PatternSpec) -> dict[str, list[str]]:
@@ -72,7 +87,16 @@ def _run_task(task: tuple[str, list[str], int, int, int, list[str]]) -> tuple[pd
 
 def run_knockouts(spec: PatternSpec, size: Size, workdir: Path, workers: int, root_seed: int,
                   metrics: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run every scenario under every knock-out (and once with none), in ``workers`` processes.
+    """Run every scenario under every knock-out (and once with none), in ``workers`` processes
+    (see ``run_tasks``)."""
+    tasks = {f"{name}{SEPARATOR}{DEFAULTS}": overrides
+             for name, overrides in spec.scenarios.items()} | knockout_scenarios(spec)
+    return run_tasks(tasks, size, workdir, workers, root_seed, metrics)
+
+
+def run_tasks(tasks: dict[str, list[str]], size: Size, workdir: Path, workers: int,
+              root_seed: int, metrics: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run each task (label: "<scenario> ~ <knock-out>" -> overrides), in ``workers`` processes.
 
     Each (scenario, knock-out) task is saved to ``workdir`` as soon as it finishes and skipped
     when the command is run again, so an interrupted attribution loses nothing finished; its
@@ -82,8 +106,6 @@ def run_knockouts(spec: PatternSpec, size: Size, workdir: Path, workers: int, ro
     task), not through the sweep engine: the attribution is hundreds of small tasks and the
     engine's per-run overhead dominated.
     """
-    tasks = {f"{name}{SEPARATOR}{DEFAULTS}": overrides
-             for name, overrides in spec.scenarios.items()} | knockout_scenarios(spec)
     workdir.mkdir(parents=True, exist_ok=True)
     code = model_fingerprint()
 
@@ -111,22 +133,67 @@ def split(table: pd.DataFrame, knockout: str) -> pd.DataFrame:
     return rows
 
 
+def _row(c: Comparison, knockout: Knockout, runs: pd.DataFrame,
+         weekly: pd.DataFrame) -> dict[str, object]:
+    """One comparison under one knock-out: estimate, 95% CI, and whether the effect is still
+    established (NaN: not measurable)."""
+    k_runs, k_weekly = split(runs, knockout.name), split(weekly, knockout.name)
+    result = evaluate.estimate(c, k_runs, k_weekly)
+    measurable = not any(math.isnan(result[v]) for v in ("estimate", "ci_low", "ci_high"))
+    return {"id": c.id, "knockout": knockout.name, "kind": knockout.kind, "what": knockout.what,
+            **{v: result[v] for v in ("estimate", "ci_low", "ci_high")},
+            "established": evaluate.established(c, result) if measurable else math.nan}
+
+
 def knockout_table(spec: PatternSpec, runs: pd.DataFrame, weekly: pd.DataFrame) -> pd.DataFrame:
-    """One row per comparison and knock-out (first the same runs with none): estimate, 95% CI,
-    and whether the effect is still established (NaN: not measurable)."""
-    rows = []
-    kinds = [(DEFAULTS, "defaults", "every mechanism on, every input at its default")] + \
-        [(k.name, k.kind, k.what) for k in spec.knockouts]
-    for name, kind, what in kinds:
-        k_runs, k_weekly = split(runs, name), split(weekly, name)
-        for c in spec.comparisons:
-            result = evaluate.estimate(c, k_runs, k_weekly)
-            measurable = not any(math.isnan(result[v]) for v in ("estimate", "ci_low", "ci_high"))
-            rows.append({"id": c.id, "knockout": name, "kind": kind, "what": what,
-                         **{v: result[v] for v in ("estimate", "ci_low", "ci_high")},
-                         "established": evaluate.established(c, result) if measurable
-                         else math.nan})
-    return pd.DataFrame(rows)
+    """One row per comparison and knock-out, first the same runs with none (``_row``)."""
+    none = Knockout(DEFAULTS, "defaults", "every mechanism on, every input at its default", ())
+    return pd.DataFrame([_row(c, k, runs, weekly) for k in [none, *spec.knockouts]
+                         for c in spec.comparisons])
+
+
+def pairs_to_try(spec: PatternSpec, table: pd.DataFrame) -> dict[str, list[Knockout]]:
+    """Per comparison that no single knock-out removes (and that has a null to reach): pairs
+    of the ``PAIR_CANDIDATES`` knock-outs that left the least of its effect."""
+    by_name = {k.name: k for k in spec.knockouts}
+    pairs = {}
+    for c in spec.comparisons:
+        rows = table[table["id"] == c.id]
+        if c.statistic not in PAIRED_STATISTICS or classify(rows)["class"] != "guaranteed":
+            continue
+        null = PAIRED_STATISTICS[c.statistic]
+        default = rows.loc[rows["kind"] == "defaults", "estimate"].iloc[0] - null
+        singles = rows[rows["kind"].isin(["mechanism", "parameter"])].copy()
+        singles["left"] = (singles["estimate"] - null) / default  # share of the effect left
+        closest = singles.sort_values("left", kind="stable")["knockout"].head(PAIR_CANDIDATES)
+        pairs[c.id] = [Knockout(f"{a} + {b}", PAIR, f"{by_name[a].what}; and "
+                                f"{by_name[b].what}",
+                                (*by_name[a].overrides, *by_name[b].overrides))
+                       for a, b in itertools.combinations(closest, 2)]
+    return pairs
+
+
+def pair_scenarios(spec: PatternSpec, pairs: dict[str, list[Knockout]]) -> dict[str, list[str]]:
+    """Each comparison's own scenarios under each of its pairs: label -> overrides."""
+    by_id = {c.id: c for c in spec.comparisons}
+    return {f"{name}{SEPARATOR}{k.name}": [*spec.scenarios[name], *k.overrides]
+            for cid, knockouts in pairs.items() for k in knockouts
+            for name in by_id[cid].scenarios}
+
+
+def with_pairs(spec: PatternSpec, table: pd.DataFrame, size: Size, workdir: Path, workers: int,
+               root_seed: int, metrics: list[str]) -> pd.DataFrame:
+    """The knock-out table with a row per comparison and pair of knock-outs it was rerun with
+    (``pairs_to_try``; the runs are saved and reused like the single knock-outs')."""
+    pairs = pairs_to_try(spec, table)
+    if not pairs:
+        return table
+    runs, weekly = run_tasks(pair_scenarios(spec, pairs), size, workdir, workers, root_seed,
+                             metrics)
+    by_id = {c.id: c for c in spec.comparisons}
+    rows = [_row(by_id[cid], k, runs, weekly) for cid, knockouts in pairs.items()
+            for k in knockouts]
+    return pd.concat([table, pd.DataFrame(rows)], ignore_index=True)
 
 
 def classify(rows: pd.DataFrame) -> dict[str, object]:
@@ -136,19 +203,29 @@ def classify(rows: pd.DataFrame) -> dict[str, object]:
     removed = knocked[~knocked["established"].astype(bool)]
     by_parameter = removed.loc[removed["kind"] == "parameter", "knockout"].tolist()
     by_mechanism = removed.loc[removed["kind"] == "mechanism", "knockout"].tolist()
+    by_pair = removed.loc[removed["kind"] == PAIR, "knockout"].tolist()
+    kind_of = dict(zip(rows["knockout"], rows["kind"], strict=True))
+    pair_of_mechanisms = [p for p in by_pair
+                          if all(kind_of.get(k) == "mechanism" for k in p.split(" + "))]
     if not bool(defaults["established"].iloc[0]):
         cls = "not produced"
-    elif removed.empty:
-        cls = "guaranteed"
     elif by_parameter:
         cls = "parameter-set"
     elif len(by_mechanism) == 1:
         cls = "single-mechanism"
-    else:
+    elif by_mechanism:
         cls = "emergent"
+    elif pair_of_mechanisms:
+        cls = "redundant"
+    elif by_pair:
+        cls = "parameter-set"
+    else:
+        cls = "guaranteed"
     return {"class": cls, "removed_by_mechanisms": ", ".join(by_mechanism),
             "removed_by_parameters": ", ".join(by_parameter),
-            "knockouts": int(len(knocked))}
+            "removed_by_pairs": ", ".join(by_pair),
+            "knockouts": int((knocked["kind"] != PAIR).sum()),
+            "pairs": int((knocked["kind"] == PAIR).sum())}
 
 
 def classes(spec: PatternSpec, table: pd.DataFrame) -> pd.DataFrame:

@@ -29,6 +29,10 @@ from sim.analysis.summaries import contrast
 
 BOOTSTRAP_DRAWS = 2000
 TOST_ALPHA = 0.05  # each one-sided test of the equivalence comparisons
+#: Differences no larger than this are floating-point rounding, not effects: a knock-out that
+#: removes a mechanism entirely leaves scenario differences of ~1e-16 whose CI can still
+#: exclude zero (comparison 8a with no recovery did), so "beyond zero" means beyond this.
+NUMERICAL_ZERO = 1e-9
 
 
 def window_mean(weekly: pd.DataFrame, outcome: str, weeks: tuple[int, int]) -> pd.Series:
@@ -146,6 +150,11 @@ def _ci_in_size(c: Comparison, low: float, high: float) -> bool:
     return c.size is None or (c.size[0] <= low and high <= c.size[1])
 
 
+def _beyond_zero(c: Comparison, value: float) -> bool:
+    """Whether ``value`` lies on the predicted side of zero, by more than rounding."""
+    return value > NUMERICAL_ZERO if c.direction == "greater" else value < -NUMERICAL_ZERO
+
+
 def direction_holds(c: Comparison, value: float) -> bool:
     """Whether the estimate has the predicted sign (ignoring any size)."""
     if math.isnan(value):
@@ -156,7 +165,7 @@ def direction_holds(c: Comparison, value: float) -> bool:
         return value > 1.0
     if c.statistic == "ratio":
         return value <= 0.0 if c.direction == "less" else value >= 0.0
-    return value > 0 if c.direction == "greater" else value < 0
+    return _beyond_zero(c, value)
 
 
 def verdict(c: Comparison, result: dict[str, float]) -> tuple[bool, bool]:
@@ -170,9 +179,8 @@ def verdict(c: Comparison, result: dict[str, float]) -> tuple[bool, bool]:
         return _ci_in_size(c, low, high), _in_size(c, value)
     if c.statistic == "odds_ratio":
         return low > 1.0 and _in_size(c, value), value > 1.0 and _in_size(c, value)
-    sign = 1.0 if c.direction == "greater" else -1.0
-    side = sign * low > 0 if sign > 0 else sign * high > 0
-    return side and _in_size(c, value), sign * value > 0 and _in_size(c, value)
+    side = _beyond_zero(c, low if c.direction == "greater" else high)
+    return side and _in_size(c, value), _beyond_zero(c, value) and _in_size(c, value)
 
 
 def _equivalent(result: dict[str, float]) -> bool:
@@ -192,7 +200,7 @@ def established(c: Comparison, result: dict[str, float]) -> bool:
         return _ci_in_size(c, low, high)
     if c.statistic == "odds_ratio":
         return low > 1.0
-    return low > 0 if c.direction == "greater" else high < 0
+    return _beyond_zero(c, low if c.direction == "greater" else high)
 
 
 def evaluate(comparisons: list[Comparison], runs: pd.DataFrame,

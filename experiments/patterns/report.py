@@ -99,8 +99,8 @@ def knockout_figure(c: Comparison, rows: pd.DataFrame, path: Path) -> Path:
     rows = rows.iloc[::-1]
     fig, ax = plt.subplots(figsize=(7, 0.22 * len(rows) + 1.2), constrained_layout=True)
     y = range(len(rows))
-    colours = ["black" if k == "defaults" else "tab:orange" if k == "parameter" else "tab:blue"
-               for k in rows["kind"]]
+    colours = [{"defaults": "black", "parameter": "tab:orange", "pair": "tab:purple"}.get(
+        k, "tab:blue") for k in rows["kind"]]
     est = rows["estimate"].to_numpy(dtype=float)
     err = [est - rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float) - est]
     ax.errorbar(est, list(y), xerr=err, fmt="none", ecolor=colours, elinewidth=1)
@@ -112,7 +112,8 @@ def knockout_figure(c: Comparison, rows: pd.DataFrame, path: Path) -> Path:
         for m in (-c.margin, c.margin):
             ax.axvline(m, color="grey", linestyle="--", linewidth=1)
     ax.set_xlabel(_measure(c).split(";")[0])
-    ax.set_title(f"{c.id}. {c.title}: knock-outs (blue mechanism, orange input)", fontsize=9)
+    ax.set_title(f"{c.id}. {c.title}: knock-outs (blue mechanism, orange input, "
+                 "purple pair)", fontsize=9)
     ax.grid(alpha=0.3, axis="x")
     write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=90, format="png"))
     plt.close(fig)
@@ -201,7 +202,7 @@ def write(out: Path, spec: PatternSpec, results: pd.DataFrame, shares: pd.DataFr
         counts = classes["class"].value_counts()
         headline += " Attribution: " + ", ".join(f"{int(counts.get(k, 0))} {k}"
                                                  for k in attribution.CLASSES) + "."
-    sections = {c.id: _knockout_section(knockouts[knockouts["id"] == c.id], classes, c.id)
+    sections = {c.id: _knockout_section(knockouts[knockouts["id"] == c.id], classes, c)
                 if knockouts is not None else "" for c in spec.comparisons}
     text = intro(spec, shares)
     write_text(out / "report.md", _markdown(summary, figures, headline, run_note, out,
@@ -225,27 +226,44 @@ def _headline(spec: PatternSpec, results: pd.DataFrame) -> str:
 
 CLASS_MEANING = {
     "emergent": "two or more mechanisms are each needed and no single input sets its sign",
+    "redundant": "no single knock-out removes it but two mechanisms knocked out together do; "
+                 "'effect left' shows how much each leaves alone",
     "single-mechanism": "one mechanism produces it; knocking out any other leaves it",
-    "parameter-set": "one input, set neutral, removes it: that input sets its sign",
-    "guaranteed": "it holds under every knock-out: true by construction, a consistency check, "
-                  "not validation",
+    "parameter-set": "one input, set neutral (alone or with one mechanism knocked out), "
+                     "removes it: that input sets its sign",
+    "guaranteed": "it holds under every knock-out (and every pair tried, where pairs apply): "
+                  "true by construction, a consistency check, not validation",
     "not produced": "it does not hold at the defaults",
 }
 
 
-def _knockout_section(rows: pd.DataFrame, classes: pd.DataFrame | None, cid: str) -> str:
+def _effect_left(c: Comparison, rows: pd.DataFrame) -> list[str]:
+    """Per knock-out row: the share of the defaults' effect (its distance from the null) left,
+    e.g. '3%'; blank where the statistic has no null to reach (equivalence, small or null)."""
+    null = attribution.PAIRED_STATISTICS.get(c.statistic)
+    default = rows.loc[rows["kind"] == "defaults", "estimate"]
+    if null is None or default.empty or not default.iloc[0] - null:
+        return [""] * len(rows)
+    left = (rows["estimate"] - null) / (default.iloc[0] - null)
+    return ["" if math.isnan(v) else f"{v:.0%}" for v in left]
+
+
+def _knockout_section(rows: pd.DataFrame, classes: pd.DataFrame | None, c: Comparison) -> str:
     """Markdown: the class, what removes the comparison, and the knock-out table."""
     if classes is None:
         return ""
-    cls = classes.set_index("id").loc[cid]
+    cls = classes.set_index("id").loc[c.id]
     lines = [f"**Class: {cls['class']}** ({CLASS_MEANING[cls['class']]}). Removed by "
              f"mechanisms: {cls['removed_by_mechanisms'] or 'none'}; by inputs set neutral: "
-             f"{cls['removed_by_parameters'] or 'none'}.", "",
-             "| knock-out | kind | what | estimate | 95% CI | effect |",
-             "|---|---|---|---|---|---|"]
+             f"{cls['removed_by_parameters'] or 'none'}"
+             + (f"; by pairs (tried {cls['pairs']}): {cls['removed_by_pairs'] or 'none'}"
+                if cls["pairs"] else "") + ".", "",
+             "| knock-out | kind | what | estimate | 95% CI | effect left | effect |",
+             "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['knockout']} | {r['kind']} | {r['what']} | {_fmt(r['estimate'])} | "
-              f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] | {_state(r['established'])} |"
-              for r in rows.to_dict("records")]
+              f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] | {left} | "
+              f"{_state(r['established'])} |"
+              for r, left in zip(rows.to_dict("records"), _effect_left(c, rows), strict=True)]
     return "\n".join(lines)
 
 
@@ -293,7 +311,13 @@ INTRO = ("Each comparison of the domain brief (section 4) is run as two contrast
          "parameters, each over its full range with sign-setting values included, and the "
          "{n_forms} rival rule forms in equal shares; ODD 8.2) in which the estimate has the "
          "predicted sign and size (share holding), and in which it has the predicted sign "
-         "alone. A share below 80% is reported as it is.")
+         "alone. A share below 80% is reported as it is. Attribution: each comparison rerun "
+         "with one mechanism switched off or one sign-setting input set neutral at a time "
+         "(and, where none of those removes it, with pairs of the four that left least of it); "
+         "'effect left' is the estimate's distance from its null (0, or an odds ratio of 1) as "
+         "a share of the defaults'; a knock-out removes the comparison when its effect is no "
+         "longer established (the 95% CI no longer on the predicted side, or the test no longer "
+         "passed), however much is left.")
 
 
 def intro(spec: PatternSpec, shares: pd.DataFrame | None) -> str:
