@@ -264,3 +264,34 @@ def test_a_pair_of_knock_outs_reruns_the_comparisons_scenarios_with_both(tmp_pat
     assert math.isfinite(pair["estimate"].iloc[0])
     assert attribution.classify(table)["class"] == (
         "guaranteed" if pair["established"].iloc[0] else "redundant")
+
+
+def test_classes_are_rerun_at_each_posterior_draw(tmp_path):
+    """At a draw with no practice-weighted gain, the service-user benefit of good practice
+    (10) is no longer produced; at the calibrated value it is."""
+    from experiments.patterns import attribution
+    from experiments.patterns.run import METRICS
+    from experiments.patterns.spec import Size
+
+    full = load_spec()
+    c = next(c for c in full.comparisons if c.id == "10")
+    spec = dataclasses.replace(
+        full, comparisons=[c], knockouts=[k for k in full.knockouts if k.name == "recovery"],
+        scenarios={s: full.scenarios[s] for s in c.scenarios})
+    gain = "service_users.peer_practice_gain"
+    draws = pd.DataFrame({gain: [0.0, 0.0059]})
+    assert attribution.at_draw(spec, draws.iloc[1]).scenarios[c.scenario][-1] == f"{gain}=0.0059"
+    size = Size(replications=1, n_teams=4, robustness_samples=0, robustness_replications=1,
+                attribution_replications=4)
+    found = attribution.classes_at_draws(spec, draws, size, tmp_path, 1, 7, METRICS)
+    assert list(found.columns) == ["draw", "id", "class"]
+    by_draw = found.set_index("draw")["class"]
+    assert by_draw[1] == "single-mechanism"  # the recovery knock-out removes it
+    assert by_draw[0] != by_draw[1]
+    shares = attribution.class_shares(spec, found).set_index("id").loc["10"]
+    assert shares["single-mechanism"] == 0.5 and shares.sum() == 1.0
+
+
+def test_class_draws_need_a_posterior_and_attribution_replications(capsys):
+    assert main(["--size", "smoke", "--class-draws", "2"]) == 2
+    assert "--class-draws" in capsys.readouterr().err

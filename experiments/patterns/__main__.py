@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
                         "posterior.parquet (python -m sim.calibrate)")
     parser.add_argument("--posterior-samples", type=int, default=20,
                         help="parameter sets drawn from the posterior (default 20)")
+    parser.add_argument("--class-draws", type=int, default=0,
+                        help="with --posterior: also rerun the mechanism attribution at this "
+                        "many posterior draws (how stable each class is)")
     parser.add_argument("--ranges", action="store_true",
                         help="only rewrite the robustness-range table of docs/ODD.md (8.2)")
     args = parser.parse_args(argv)
@@ -57,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
             multiverse.size_of(multiverse.load_multiverse(), args.size)
         if args.posterior_samples < 1:
             raise ConfigError("--posterior-samples", args.posterior_samples, "an integer >= 1")
+        if args.class_draws < 0 or (args.class_draws and (
+                args.posterior is None or not spec.sizes[args.size].attribution_replications)):
+            raise ConfigError("--class-draws", args.class_draws,
+                              "an integer >= 0, and above 0 only with --posterior and a size "
+                              "with attribution replications (full, attribution)")
         if args.posterior is not None:  # checked before anything runs
             posterior_draws(args.posterior, 1, ROOT_SEED, "--posterior")
     except ConfigError as err:
@@ -77,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
                                   args.posterior_samples, args.backend, args.workers)
         path = report.insert_section(out, "posterior", section)
         print(f"posterior predictive: {out / 'posterior.csv'} (section added to {path})")
+        if args.class_draws:
+            section = posterior.class_stage(spec, args.size, workdir, out, args.posterior,
+                                            args.class_draws, args.workers)
+            path = report.insert_section(out, "posterior_classes", section)
+            print(f"classes across the posterior: {out / 'classes_posterior.csv'} (section "
+                  f"added to {path})")
         return 0
     run(spec, size, workdir, "defaults", args.backend, args.workers)
     runs, weekly = read(workdir / FOLDERS["defaults"], robustness=False)
@@ -84,11 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     knockouts = None
     if size.attribution_replications and spec.knockouts:
         started = time.perf_counter()
-        ko_runs, ko_weekly = attribution.run_knockouts(
-            spec, size, workdir / "attribution", args.workers, ROOT_SEED, METRICS)
-        knockouts = attribution.knockout_table(spec, ko_runs, ko_weekly)
-        knockouts = attribution.with_pairs(spec, knockouts, size, workdir / "attribution",
-                                           args.workers, ROOT_SEED, METRICS)
+        knockouts = attribution.attribute(spec, size, workdir / "attribution", args.workers,
+                                          ROOT_SEED, METRICS)
         attribution_minutes = (time.perf_counter() - started) / 60
     shares = None
     if size.robustness_samples:

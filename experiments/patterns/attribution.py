@@ -29,6 +29,7 @@ as "not measurable" and not counted.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -240,6 +241,42 @@ def write_before(path: Path, found: pd.DataFrame, note: str) -> Path:
     text = f"# {note}\n" + found.to_csv(index=False)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def attribute(spec: PatternSpec, size: Size, workdir: Path, workers: int, root_seed: int,
+              metrics: list[str]) -> pd.DataFrame:
+    """The whole attribution: single knock-outs, then pairs where none removes a comparison."""
+    runs, weekly = run_knockouts(spec, size, workdir, workers, root_seed, metrics)
+    return with_pairs(spec, knockout_table(spec, runs, weekly), size, workdir, workers,
+                      root_seed, metrics)
+
+
+def at_draw(spec: PatternSpec, draw: pd.Series) -> PatternSpec:
+    """The spec with one parameter set (path -> value) added to every scenario's overrides."""
+    values = [f"{path}={float(value):.10g}" for path, value in draw.items()]
+    return dataclasses.replace(spec, scenarios={name: [*overrides, *values]
+                                                for name, overrides in spec.scenarios.items()})
+
+
+def classes_at_draws(spec: PatternSpec, draws: pd.DataFrame, size: Size, workdir: Path,
+                     workers: int, root_seed: int, metrics: list[str]) -> pd.DataFrame:
+    """Each comparison's class at each parameter set in ``draws`` (one row per draw and
+    comparison: draw, id, class), the attribution rerun in full at each: how far the classes
+    depend on where in the calibrated parameters' posterior the model sits."""
+    found = []
+    for k, draw in draws.iterrows():
+        at = at_draw(spec, draw)
+        table = attribute(at, size, workdir, workers, root_seed, metrics)
+        found.append(classes(at, table)[["id", "class"]].assign(draw=k))
+    return pd.concat(found, ignore_index=True)[["draw", "id", "class"]]
+
+
+def class_shares(spec: PatternSpec, at_draws: pd.DataFrame) -> pd.DataFrame:
+    """Per comparison: the share of draws in each class (columns in ``CLASSES`` order)."""
+    shares = pd.crosstab(at_draws["id"], at_draws["class"], normalize="index")
+    shares = shares.reindex(index=[c.id for c in spec.comparisons], columns=list(CLASSES),
+                            fill_value=0.0)
+    return shares.rename_axis(index="id", columns=None).reset_index()
 
 
 def is_validation(c: Comparison, cls: str) -> bool:

@@ -6,7 +6,9 @@ draws ``--posterior-samples`` parameter sets from the posterior of ``python -m s
 replications, and reports per comparison the share of draws in which it holds: its posterior
 predictive probability of holding, given what the published figures say about the calibrated
 parameters. The section goes into the existing report (``<!-- section:posterior -->``), like
-the multiverse's; ``posterior.csv`` holds the shares.
+the multiverse's; ``posterior.csv`` holds the shares. With ``--class-draws K`` the whole
+mechanism attribution is also rerun at K draws (``class_stage``): how stable each comparison's
+class is across the posterior (``classes_posterior.csv``, section ``posterior_classes``).
 
 Calibration targets and validation patterns stay apart: the comparisons whose figures the
 calibration fitted are marked ``role: calibration`` in ``patterns.yaml``, and the section
@@ -15,12 +17,13 @@ says so next to each share.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pandas as pd
 
-from experiments.patterns import evaluate
-from experiments.patterns.run import FOLDERS, ROOT_SEED, read, run, sweep_minutes
+from experiments.patterns import attribution, evaluate
+from experiments.patterns.run import FOLDERS, METRICS, ROOT_SEED, read, run, sweep_minutes
 from experiments.patterns.spec import PatternSpec
 from sim.calibrate import posterior_draws
 from sim.output import write_text, write_text_if_changed
@@ -67,4 +70,44 @@ def markdown(spec: PatternSpec, shares: pd.DataFrame, note: str) -> str:
         lines.append(f"| {c.id} | {c.title} | {c.role} | {r['share_holding']:.0%} | "
                      f"{r['share_direction']:.0%} | {r['estimate_min']:.3g} to "
                      f"{r['estimate_max']:.3g} |")
+    return "\n".join([*lines, "", note, ""])
+
+
+def class_stage(spec: PatternSpec, size_name: str, workdir: Path, out: Path, posterior: Path,
+                samples: int, workers: int) -> str:
+    """Rerun the whole attribution (``attribution.attribute``) at ``samples`` posterior draws
+    and write ``classes_posterior.csv`` (each draw's class of each comparison); return the
+    report section: how often each comparison gets each class."""
+    size = spec.sizes[size_name]
+    draws = posterior_draws(posterior, samples, ROOT_SEED, "--posterior")
+    started = time.perf_counter()
+    found = attribution.classes_at_draws(spec, draws, size, workdir / "attribution", workers,
+                                         ROOT_SEED, METRICS)
+    minutes = (time.perf_counter() - started) / 60
+    write_text(out / "classes_posterior.csv", found.to_csv(index=False))
+    at_defaults = out / "classes.csv"
+    defaults = (pd.read_csv(at_defaults, dtype={"id": str}).set_index("id")["class"]
+                if at_defaults.exists() else pd.Series(dtype=str))
+    note = (f"Size '{size_name}': {samples} draws from `{posterior}`, each with "
+            f"{len(spec.knockouts)} knock-outs (and the pairs they call for) x "
+            f"{len(spec.scenarios)} scenarios x {size.attribution_replications} replications, "
+            f"{size.n_teams} teams x 156 weeks per run; {workers} workers; {minutes:.1f} min "
+            "(last attempt).")
+    return class_markdown(spec, attribution.class_shares(spec, found), defaults, note)
+
+
+def class_markdown(spec: PatternSpec, shares: pd.DataFrame, defaults: pd.Series,
+                   note: str) -> str:
+    rows = shares.set_index("id")
+    lines = ["## Classes across the posterior", "",
+             "A comparison's class (emergent, single-mechanism, ...) comes from knock-outs at one "
+             "parameter set; here the whole attribution is rerun at parameter sets drawn from "
+             "the calibrated parameters' posterior, to show which classes are a property of the "
+             "model and which of where in the posterior it sits.", "",
+             "| # | comparison | class at the defaults | classes over the draws |",
+             "|---|---|---|---|"]
+    for c in spec.comparisons:
+        r = rows.loc[c.id]
+        spread = ", ".join(f"{cls} {share:.0%}" for cls, share in r.items() if share > 0)
+        lines.append(f"| {c.id} | {c.title} | {defaults.get(c.id, 'not run')} | {spread} |")
     return "\n".join([*lines, "", note, ""])
