@@ -153,6 +153,16 @@ def knockout_table(spec: PatternSpec, runs: pd.DataFrame, weekly: pd.DataFrame) 
                          for c in spec.comparisons])
 
 
+def effect_left(c: Comparison, rows: pd.DataFrame) -> pd.Series:
+    """Per knock-out row of ``c``: its estimate's distance from the null (0, or an odds ratio
+    of 1) as a share of the defaults' (NaN where the statistic has no null to reach)."""
+    null = PAIRED_STATISTICS.get(c.statistic)
+    default = rows.loc[rows["kind"] == "defaults", "estimate"]
+    if null is None or default.empty or not default.iloc[0] - null:
+        return pd.Series(math.nan, index=rows.index)
+    return (rows["estimate"] - null) / (default.iloc[0] - null)
+
+
 def pairs_to_try(spec: PatternSpec, table: pd.DataFrame) -> dict[str, list[Knockout]]:
     """Per comparison that no single knock-out removes (and that has a null to reach): pairs
     of the ``PAIR_CANDIDATES`` knock-outs that left the least of its effect."""
@@ -162,11 +172,9 @@ def pairs_to_try(spec: PatternSpec, table: pd.DataFrame) -> dict[str, list[Knock
         rows = table[table["id"] == c.id]
         if c.statistic not in PAIRED_STATISTICS or classify(rows)["class"] != "guaranteed":
             continue
-        null = PAIRED_STATISTICS[c.statistic]
-        default = rows.loc[rows["kind"] == "defaults", "estimate"].iloc[0] - null
-        singles = rows[rows["kind"].isin(["mechanism", "parameter"])].copy()
-        singles["left"] = (singles["estimate"] - null) / default  # share of the effect left
-        closest = singles.sort_values("left", kind="stable")["knockout"].head(PAIR_CANDIDATES)
+        single = rows["kind"].isin(["mechanism", "parameter"])
+        left = effect_left(c, rows)[single].sort_values(kind="stable")
+        closest = rows.loc[left.index, "knockout"].head(PAIR_CANDIDATES)
         pairs[c.id] = [Knockout(f"{a} + {b}", PAIR, f"{by_name[a].what}; and "
                                 f"{by_name[b].what}",
                                 (*by_name[a].overrides, *by_name[b].overrides))

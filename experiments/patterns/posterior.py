@@ -55,22 +55,30 @@ def stage(spec: PatternSpec, size_name: str, workdir: Path, out: Path, posterior
     return markdown(spec, shares, note)
 
 
+def _section(title: str, intro: str, columns: list[str], rows: list[list[str]], note: str,
+             align: list[str] | None = None) -> str:
+    """A report section: heading, intro, a table (``align``: its Markdown rule per column,
+    '---' by default), then the note."""
+    rule = align or ["---"] * len(columns)
+    table = [f"| {' | '.join(cells)} |" for cells in (columns, *rows)]
+    return "\n".join([f"## {title}", "", intro, "", table[0], f"|{'|'.join(rule)}|",
+                      *table[1:], "", note, ""])
+
+
 def markdown(spec: PatternSpec, shares: pd.DataFrame, note: str) -> str:
     rows = shares.set_index("id")
-    lines = ["## Posterior predictive: each comparison under the calibrated parameters", "",
-             "The parameters fitted to published figures (docs/calibration.md) are not known "
-             "exactly; here each comparison is rerun at parameter sets drawn from their "
-             "posterior. *Holds* is the share of draws in which the comparison holds (sign "
-             "and, where the evidence gives one, size): its posterior predictive probability. "
-             "Calibration comparisons overlap the fitted figures and are not validation.", "",
-             "| # | comparison | role | holds | right sign | estimate range |",
-             "|---|---|---|---:|---:|---|"]
-    for c in spec.comparisons:
-        r = rows.loc[c.id]
-        lines.append(f"| {c.id} | {c.title} | {c.role} | {r['share_holding']:.0%} | "
-                     f"{r['share_direction']:.0%} | {r['estimate_min']:.3g} to "
-                     f"{r['estimate_max']:.3g} |")
-    return "\n".join([*lines, "", note, ""])
+    return _section(
+        "Posterior predictive: each comparison under the calibrated parameters",
+        "The parameters fitted to published figures (docs/calibration.md) are not known "
+        "exactly; here each comparison is rerun at parameter sets drawn from their "
+        "posterior. *Holds* is the share of draws in which the comparison holds (sign "
+        "and, where the evidence gives one, size): its posterior predictive probability. "
+        "Calibration comparisons overlap the fitted figures and are not validation.",
+        ["#", "comparison", "role", "holds", "right sign", "estimate range"],
+        [[c.id, c.title, c.role, f"{rows.loc[c.id, 'share_holding']:.0%}",
+          f"{rows.loc[c.id, 'share_direction']:.0%}",
+          f"{rows.loc[c.id, 'estimate_min']:.3g} to {rows.loc[c.id, 'estimate_max']:.3g}"]
+         for c in spec.comparisons], note, ["---", "---", "---", "---:", "---:", "---"])
 
 
 def class_stage(spec: PatternSpec, size_name: str, workdir: Path, out: Path, posterior: Path,
@@ -99,15 +107,13 @@ def class_stage(spec: PatternSpec, size_name: str, workdir: Path, out: Path, pos
 def class_markdown(spec: PatternSpec, shares: pd.DataFrame, defaults: pd.Series,
                    note: str) -> str:
     rows = shares.set_index("id")
-    lines = ["## Classes across the posterior", "",
-             "A comparison's class (emergent, single-mechanism, ...) comes from knock-outs at one "
-             "parameter set; here the whole attribution is rerun at parameter sets drawn from "
-             "the calibrated parameters' posterior, to show which classes are a property of the "
-             "model and which of where in the posterior it sits.", "",
-             "| # | comparison | class at the defaults | classes over the draws |",
-             "|---|---|---|---|"]
-    for c in spec.comparisons:
-        r = rows.loc[c.id]
-        spread = ", ".join(f"{cls} {share:.0%}" for cls, share in r.items() if share > 0)
-        lines.append(f"| {c.id} | {c.title} | {defaults.get(c.id, 'not run')} | {spread} |")
-    return "\n".join([*lines, "", note, ""])
+    return _section(
+        "Classes across the posterior",
+        "A comparison's class (emergent, single-mechanism, ...) comes from knock-outs at one "
+        "parameter set; here the whole attribution is rerun at parameter sets drawn from "
+        "the calibrated parameters' posterior, to show which classes are a property of the "
+        "model and which of where in the posterior it sits.",
+        ["#", "comparison", "class at the defaults", "classes over the draws"],
+        [[c.id, c.title, defaults.get(c.id, "not run"),
+          ", ".join(f"{cls} {share:.0%}" for cls, share in rows.loc[c.id].items() if share > 0)]
+         for c in spec.comparisons], note)

@@ -237,17 +237,6 @@ CLASS_MEANING = {
 }
 
 
-def _effect_left(c: Comparison, rows: pd.DataFrame) -> list[str]:
-    """Per knock-out row: the share of the defaults' effect (its distance from the null) left,
-    e.g. '3%'; blank where the statistic has no null to reach (equivalence, small or null)."""
-    null = attribution.PAIRED_STATISTICS.get(c.statistic)
-    default = rows.loc[rows["kind"] == "defaults", "estimate"]
-    if null is None or default.empty or not default.iloc[0] - null:
-        return [""] * len(rows)
-    left = (rows["estimate"] - null) / (default.iloc[0] - null)
-    return ["" if math.isnan(v) else f"{v:.0%}" for v in left]
-
-
 def _knockout_section(rows: pd.DataFrame, classes: pd.DataFrame | None, c: Comparison) -> str:
     """Markdown: the class, what removes the comparison, and the knock-out table."""
     if classes is None:
@@ -263,7 +252,9 @@ def _knockout_section(rows: pd.DataFrame, classes: pd.DataFrame | None, c: Compa
     lines += [f"| {r['knockout']} | {r['kind']} | {r['what']} | {_fmt(r['estimate'])} | "
               f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] | {left} | "
               f"{_state(r['established'])} |"
-              for r, left in zip(rows.to_dict("records"), _effect_left(c, rows), strict=True)]
+              for r, left in zip(rows.to_dict("records"),
+                                 ["" if math.isnan(v) else f"{v:.0%}"
+                                  for v in attribution.effect_left(c, rows)], strict=True)]
     return "\n".join(lines)
 
 
