@@ -68,7 +68,7 @@ SHORT_RUNS = ["organisation.n_teams=1", "organisation.horizon_weeks=10"]
 TARGETS = {"processes_vs_serial": 1.8, "ensemble_vs_alone": 5.0, "processes_vs_batch_run": 3.0,
            "sobol_minutes_max": 10.0, "memory_ratio_max": 1.2}
 #: The Sobol case's 12 parameters, each over +/-30% of its default.
-SOBOL_FACTORS = ("recruitment.anchor", "recruitment.informal_expectation",
+SOBOL_FACTORS = ("recruitment.anchor", "recruitment.expectation_sd",
                  "boundaries.anchor_weight", "boundaries.influence_rate",
                  "supervision.renegotiation_rate", "meetings.status_salience",
                  "meetings.status_rate", "meetings.tie_gain", "meetings.tie_decay",

@@ -97,7 +97,6 @@ class PeerWorkModel(mesa.Model):
 
         self._hire(np.ones(self.workforce.occupied.shape, dtype=bool))
         recruitment.establish_team(self.workforce, team)
-        recruitment.align_team_to_role_description(self.workforce, params.recruitment)
         boundaries.coproduce_definition(self.workforce, params.boundaries,
                                         params.recruitment.role_description)
         supervision.train_whole_team(self.workforce, params.supervision)
@@ -117,6 +116,8 @@ class PeerWorkModel(mesa.Model):
         recruitment.hire(self.workforce, mask, p.team, p.recruitment, p.working_patterns,
                          p.context, p.meetings.meeting_days, self.streams["recruitment"])
         wf = self.workforce
+        recruitment.negotiate_role(wf, mask & (wf.role == PEER), p.recruitment,
+                                   p.boundaries.belief_bound, p.boundaries.belief_rate)
         wf.training_sessions_left[mask & (wf.role == PEER)] = p.supervision.training_sessions
         self._give_identity(mask)
 

@@ -28,38 +28,88 @@ def hire_everyone(n_teams: int = 1, seed: int = 0, n_nonpeer: int = 3, n_peer: i
     return wf
 
 
-def test_informal_recruitment_draws_wider_expectations_than_formal(rng):
-    new_pws = np.ones(4000, dtype=bool)
-    formal = recruitment.expectation_draw(RecruitmentParams(process="formal"), new_pws, rng)
-    informal = recruitment.expectation_draw(RecruitmentParams(process="informal"), new_pws, rng)
-    assert informal.std() > 2 * formal.std()
-    assert abs(formal.mean() - RecruitmentParams().role_description) < 0.01
+def test_new_pws_expect_the_practice_they_bring_in_either_process(rng):
+    anchors = rng.uniform(0.3, 0.9, 4000)
+    params = RecruitmentParams(expectation_sd=0.1)
+    expected = recruitment.expectation_draw(params, anchors, np.ones(4000, dtype=bool), rng)
+    assert abs((expected - anchors).mean()) < 0.01
+    assert abs((expected - anchors).std() - 0.1) < 0.01
+    assert np.corrcoef(expected, anchors)[0, 1] > 0.8
 
 
 def test_informal_recruitment_gives_larger_expectation_gap_at_hire():
-    def gap_at_hire(process: str) -> float:
-        wf = small_model(n_teams=30, recruitment={"process": process}).workforce
+    def gap_at_hire(process: str, **fields: float) -> float:
+        wf = small_model(n_teams=30, recruitment={"process": process, **fields}).workforce
         pw = wf.is_peer
         return float(np.abs(wf.expectation - team_belief(wf))[pw].mean())
 
     formal, informal = gap_at_hire("formal"), gap_at_hire("informal")
-    assert informal > formal + 0.1
+    assert informal > formal + 0.03
+    # the difference is the conversations': without them the processes hire alike
+    assert gap_at_hire("formal", negotiation_rounds=0) == pytest.approx(informal)
 
 
-def test_formal_recruitment_aligns_team_beliefs_to_role_description():
-    start = np.array([[0.5, 0.2, 0.4, 0.9, 0.6, 0.3]])
-    params = RecruitmentParams(process="formal", role_description=0.75, formal_team_alignment=0.5)
-    wf = make_workforce(role_belief=start, expectation=start[:, ::-1])
-    recruitment.align_team_to_role_description(wf, params)
-    staff, pw = staff_slots(wf), peer_slots(wf)
-    for state, before in ((wf.role_belief, start), (wf.expectation, start[:, ::-1])):
-        np.testing.assert_allclose(np.abs(state[0, staff] - 0.75),
-                                   0.5 * np.abs(before[0, staff] - 0.75))
-        np.testing.assert_array_equal(state[0, pw], before[0, pw])  # PWs are not moved
+def negotiated(views: np.ndarray, **fields: float) -> Workforce:
+    """A team (manager, 3 staff, 2 PWs) whose views are ``views`` after a formal hire of
+    both PWs (the meeting's bound 0.3 and rate 0.2 unless given)."""
+    bound, rate = fields.pop("belief_bound", 0.3), fields.pop("belief_rate", 0.2)
+    wf = make_workforce(role_belief=views.copy(), expectation=views.copy())
+    params = dataclasses.replace(RecruitmentParams(process="formal", role_description=0.75),
+                                 **fields)
+    recruitment.negotiate_role(wf, wf.is_peer.copy(), params, bound, rate)
+    return wf
 
-    informal = make_workforce(role_belief=start)
-    recruitment.align_team_to_role_description(informal, RecruitmentParams(process="informal"))
-    np.testing.assert_array_equal(informal.role_belief, start)
+
+def test_formal_conversations_narrow_the_gap_between_pws_and_staff():
+    views = np.array([[0.5, 0.45, 0.55, 0.6, 0.8, 0.75]])
+    after = negotiated(views)
+    pw, staff = peer_slots(after), staff_slots(after)
+    before_gap = views[0, pw].mean() - views[0, staff].mean()
+    after_gap = after.role_belief[0, pw].mean() - after.role_belief[0, staff].mean()
+    assert 0 < after_gap < before_gap
+    # what was agreed is what each now expects
+    np.testing.assert_array_equal(after.expectation, after.role_belief)
+    informal = make_workforce(role_belief=views.copy())
+    recruitment.negotiate_role(informal, informal.is_peer.copy(),
+                               RecruitmentParams(process="informal"), 0.3, 0.2)
+    np.testing.assert_array_equal(informal.role_belief, views)
+
+
+def test_views_too_far_from_every_other_are_not_moved_by_the_conversations():
+    # staff at 0.1-0.2, PWs and description at 0.75-0.85: nobody within 0.3 of the other side
+    views = np.array([[0.15, 0.1, 0.2, 0.15, 0.85, 0.8]])
+    after = negotiated(views)
+    staff, pw = staff_slots(after), peer_slots(after)
+    assert (after.role_belief[0, staff] <= 0.2).all()  # staff agree among themselves only
+    assert (after.role_belief[0, pw] >= 0.75).all()
+    wide = negotiated(views, belief_bound=1.0)
+    assert (wide.role_belief[0, staff] > views[0, staff] + 0.05).all()
+
+
+def test_the_written_description_pulls_the_agreed_view_toward_it():
+    views = np.array([[0.5, 0.45, 0.55, 0.6, 0.7, 0.65]])  # everyone below the description 0.75
+    voiced, silent = negotiated(views, description_weight=2.0), negotiated(views,
+                                                                          description_weight=0.0)
+    assert voiced.role_belief.mean() > silent.role_belief.mean() + 0.02
+    assert negotiated(views, description_weight=0.0).role_belief.mean() == pytest.approx(
+        silent.role_belief.mean())
+
+
+def test_more_conversations_move_views_further_and_none_moves_nothing():
+    views = np.array([[0.5, 0.45, 0.55, 0.6, 0.8, 0.75]])
+    np.testing.assert_array_equal(negotiated(views, negotiation_rounds=0).role_belief, views)
+    spread = [np.ptp(negotiated(views, negotiation_rounds=k).role_belief) for k in (1, 3, 9)]
+    assert spread[0] > spread[1] > spread[2]
+
+
+def test_only_teams_hiring_a_pw_hold_the_conversations():
+    views = np.array([[0.5, 0.45, 0.55, 0.6, 0.8, 0.75]] * 2)
+    wf = make_workforce(n_teams=2, role_belief=views.copy(), expectation=views.copy())
+    hiring = wf.is_peer.copy()
+    hiring[1] = False
+    recruitment.negotiate_role(wf, hiring, RecruitmentParams(process="formal"), 0.3, 0.2)
+    np.testing.assert_array_equal(wf.role_belief[1], views[1])
+    assert not np.array_equal(wf.role_belief[0], views[0])
 
 
 def test_formal_recruitment_gives_new_pws_more_confidence():

@@ -2,11 +2,13 @@
 
 Gillard et al. 2013, finding 1: without a formal process (co-produced role description, lived
 experience as an essential criterion, a peer on the panel) the PW and the team can expect
-different things of the role from the moment of selection. Here a formal process sets the
-new PW's expectation close to the written role description and moves the team's beliefs part
-of the way toward it; informal selection (staff nominating a service user they know) gives
-wide PW expectations and leaves the team's beliefs where culture put them. Entrants' spread
-follows Harrison & Carroll (1991): selectivity sets the spread of newcomers.
+different things of the role from the moment of selection. Every new PW expects the role to
+ask for the practice they bring, give or take; the team's beliefs come from its culture. A
+formal process is a few conversations about the role in which the team, the new PW and the
+written description hear each other with the meeting's bounded confidence (Hegselmann &
+Krause 2002; ``negotiate_role``), so the expectations narrow only as far as the views are close
+enough to be heard; informal selection (staff nominating a service user they know) holds no
+such conversation. The gap is not an input of either process.
 
 Vacancies (PWs or staff) are refilled through the same rule after a delay.
 """
@@ -19,7 +21,7 @@ import numpy as np
 
 from sim.agents import MANAGER, PEER, PROFESSIONS, WEEKDAYS, Workforce
 from sim.params import for_entries, param, per_team_table, table_lookup
-from sim.rules.boundaries import move_expectations, team_mean
+from sim.rules.boundaries import bounded_mean, team_mean
 from sim.rules.context import ContextParams
 from sim.rules.working_patterns import FULL_TIME_HOURS, WorkingPatternsParams, contract_days
 from sim.streams import TeamDraws, as_team_draws
@@ -34,15 +36,16 @@ class RecruitmentParams:
     role_description: float = param(
         0.75, lo=0.0, hi=1.0, doc="the practice the PW post asks for (0 conventional .. 1 "
         "peer), written into a formal role description; the reference for drift")
-    formal_expectation_sd: float = param(
-        0.05, lo=0.0, hi=0.5, doc="spread of PW expectations after a formal process")
-    informal_expectation: float = param(
-        0.8, lo=0.0, hi=1.0, doc="mean expectation of an informally chosen PW")
-    informal_expectation_sd: float = param(
-        0.15, lo=0.0, hi=0.5, doc="spread of PW expectations after informal selection")
-    formal_team_alignment: float = param(
-        0.3, lo=0.0, hi=1.0, source="calibrated (ODD section 8)",
-        doc="share of the way a formal process moves team beliefs to the role description")
+    expectation_sd: float = param(
+        0.15, lo=0.0, hi=0.5, doc="spread of a new PW's expectation of the role around the "
+        "practice they bring (their anchor)")
+    negotiation_rounds: int = param(
+        3, lo=0, hi=20, source="Gillard 2013 finding 1 (the parts of a formal process); the "
+        "count is an assumption", doc="conversations about the role in a formal process "
+        "(writing the role description, the interview, induction); 0 = none")
+    description_weight: float = param(
+        1.0, lo=0.0, hi=5.0, doc="weight the written role description carries in those "
+        "conversations, against a person's status x certainty (0 = none)")
     anchor: float = param(0.8, lo=0.0, hi=1.0, doc="mean lived-experience anchor of new PWs")
     anchor_sd: float = param(0.08, lo=0.0, hi=0.5, doc="spread of PW anchors")
     confidence_at_hire: float = param(0.5, lo=0.0, hi=1.0, doc="PW identity certainty at hire")
@@ -60,16 +63,13 @@ def _clip(x: np.ndarray) -> np.ndarray:
     return np.clip(x, 0.0, 1.0)
 
 
-def expectation_draw(params: RecruitmentParams, new_pws: np.ndarray,
+def expectation_draw(params: RecruitmentParams, anchors: np.ndarray, new_pws: np.ndarray,
                      rng: np.random.Generator | TeamDraws) -> np.ndarray:
-    """Expectations of the new PWs in the mask ``new_pws``: narrow around the role description
-    if formal, wide if not."""
-    draws = as_team_draws(rng)
-    if params.process == "formal":
-        return _clip(draws.normal_for(new_pws, params.role_description,
-                                      params.formal_expectation_sd))
-    return _clip(draws.normal_for(new_pws, params.informal_expectation,
-                                  params.informal_expectation_sd))
+    """Expectations of the new PWs in the mask ``new_pws``, before any conversation about the
+    role: each expects the role to ask for the practice they bring (``anchors``, their entries
+    in ``np.nonzero`` order), give or take ``expectation_sd``. The same draw for either process,
+    so the two differ only by what a formal process then does (``negotiate_role``)."""
+    return _clip(anchors + as_team_draws(rng).normal_for(new_pws, 0.0, params.expectation_sd))
 
 
 def hire(
@@ -112,7 +112,7 @@ def hire(
     wf.anchor[peer] = _clip(draws.normal_for(peer, params.anchor, params.anchor_sd))
     wf.practice[peer] = wf.anchor[peer]
     wf.role_practice[peer] = for_entries(params.role_description, peer)
-    wf.expectation[peer] = expectation_draw(params, peer, draws)
+    wf.expectation[peer] = expectation_draw(params, wf.anchor[peer], peer, draws)
     wf.role_belief[peer] = wf.expectation[peer]
     formal = params.process == "formal"
     wf.confidence[peer] = for_entries(np.minimum(1.0, params.confidence_at_hire
@@ -179,11 +179,42 @@ def establish_team(workforce: Workforce, team: TeamParams) -> None:
     workforce.ties[pairs] = for_entries(team.established_tie, pairs)
 
 
-def align_team_to_role_description(workforce: Workforce, params: RecruitmentParams) -> None:
-    """A formal process (co-produced description, panel) moves team expectations toward it."""
-    if params.process == "formal":
-        move_expectations(workforce, workforce.is_staff, params.role_description,
-                          params.formal_team_alignment)
+def negotiate_role(workforce: Workforce, new_pws: np.ndarray, params: RecruitmentParams,
+                   belief_bound: float, belief_rate: float) -> None:
+    """A formal process is a few conversations about the role (writing the description, the
+    interview with a peer on the panel, induction) among everyone in post in a team hiring a
+    PW, with the written description as one more voice. In each, a person's view of the role
+    moves ``belief_rate`` of the way to the status- and certainty-weighted mean of the views
+    within ``belief_bound`` of their own: the meeting's Hegselmann-Krause kernel and rates
+    (``boundaries``, 7.5), so a formal process is the team's ordinary way of agreeing, given
+    time and a text. The description does not move. What is agreed is what each then expects
+    of the role, so belief stubbornness later pulls toward it. Views far from everyone's are
+    not moved: a team whose culture is far from lived experience and from the description
+    stays where it was.
+    """
+    wf = workforce
+    hiring = np.nonzero(new_pws.any(axis=1))[0]
+    if params.process != "formal" or params.negotiation_rounds == 0 or len(hiring) == 0:
+        return
+
+    def for_hiring(value: float | np.ndarray) -> np.ndarray:
+        """(hiring teams, 1): a parameter's value in each hiring team (per team or shared)."""
+        per_team = np.ndim(value) > 0
+        return np.broadcast_to(np.reshape(value, (-1, 1))[hiring] if per_team else value,
+                               (len(hiring), 1)).astype(float)
+
+    taking_part = wf.occupied[hiring]
+    views = np.concatenate([wf.role_belief[hiring], for_hiring(params.role_description)], axis=1)
+    weights = np.concatenate([wf.status[hiring] * wf.confidence[hiring],
+                              for_hiring(params.description_weight)], axis=1)
+    voices = np.concatenate([taking_part, np.ones((len(hiring), 1), dtype=bool)], axis=1)
+    bound, rate = for_hiring(belief_bound), for_hiring(belief_rate)
+    for _ in range(params.negotiation_rounds):
+        heard = bounded_mean(views, weights, voices, bound)
+        views[:, :-1] += np.where(taking_part, rate * (heard[:, :-1] - views[:, :-1]), 0.0)
+    agreed = np.where(taking_part, views[:, :-1], wf.role_belief[hiring])
+    wf.role_belief[hiring] = agreed
+    wf.expectation[hiring] = np.where(taking_part, agreed, wf.expectation[hiring])
 
 
 def due_vacancies(workforce: Workforce) -> np.ndarray:
