@@ -43,8 +43,8 @@ class ServiceUsersParams:
     peer_gain: float = param(0.001, lo=0.0, hi=0.1, doc="recovery gain per PW contact "
                              "regardless of practice")
     peer_practice_gain: float = param(
-        0.0059, lo=0.0, hi=0.1, source="calibrated: posterior median 0.0059, 90% interval "
-        "0.0019-0.0104 (experiments/calibration/published; recovery SMD ~0.2, 49 RCTs)",
+        0.0064, lo=0.0, hi=0.1, source="calibrated: posterior median 0.0064, 90% interval "
+        "0.0016-0.0117 (experiments/calibration/published; recovery SMD ~0.2, 49 RCTs)",
         doc="extra gain per PW contact times practice times relationship")
     reversion: float = param(0.05, lo=0.0, hi=1.0, doc="weekly reversion to unsupported level")
     noise_sd: float = param(0.01, lo=0.0, hi=0.5, doc="weekly noise in recovery")

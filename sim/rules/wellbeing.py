@@ -36,9 +36,9 @@ class WellbeingParams:
                                    doc="weekly strain per unit distance from one's anchor")
     exclusion_weight: float = param(0.05, lo=0.0, hi=1.0,
                                     doc="weekly strain per unit exclusion (1 - mean tie)")
-    recovery_rate: float = param(0.78, lo=0.0, hi=5.0, doc="weekly share of strain relieved per "
+    recovery_rate: float = param(0.77, lo=0.0, hi=5.0, doc="weekly share of strain relieved per "
                                  "unit support at low strain", source="Homer 1985 (form); "
-                                 "calibrated: posterior median 0.78, 90% interval 0.51-0.99 "
+                                 "calibrated: posterior median 0.77, 90% interval 0.49-0.96 "
                                  "(experiments/calibration/published)")
     recovery_slowing: float = param(1.0, lo=0.0, hi=10.0, source="Homer 1985",
                                     doc="how fast recovery slows as strain rises")
@@ -56,13 +56,13 @@ class WellbeingParams:
         "default team: 40 users, 9.8 FTE)")
     sickness_base: float = param(
         0.04, lo=0.0, hi=1.0, doc="weekly chance of a sick week at no strain",
-        source="calibrated: posterior median 0.040, 90% interval 0.025-0.053 "
+        source="calibrated: posterior median 0.040, 90% interval 0.029-0.051 "
         "(experiments/calibration/published; NHS sickness absence ~4-5%)")
     sickness_per_strain: float = param(0.03, lo=0.0, hi=1.0,
                                        doc="extra weekly chance of a sick week per unit strain")
     exit_base: float = param(
         0.0013, lo=0.0, hi=1.0, source="calibrated: posterior median 0.0013, 90% interval "
-        "0.0006-0.0028 (experiments/calibration/published; PW leaving ~18%/year, Lombardi 2025)",
+        "0.0005-0.0023 (experiments/calibration/published; PW leaving ~18%/year, Lombardi 2025)",
         doc="weekly hazard of leaving at no strain or drift (~7%/year)")
     exit_strain_ratio: float = param(
         1.54, lo=1.0, hi=20.0, source="Lombardi 2025: burnout OR 1.54 for intent to leave",
