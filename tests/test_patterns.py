@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from experiments.patterns import evaluate
 from experiments.patterns.__main__ import main
 from experiments.patterns.spec import Comparison, load_spec
+from sim.params import ConfigError
 
 
 @pytest.fixture(scope="module")
@@ -226,6 +228,41 @@ def test_pairs_are_tried_for_a_guaranteed_comparison_from_the_knock_outs_nearest
     assert attribution.pairs_to_try(spec, table) == {}
 
 
+def test_a_knock_out_leaving_a_negligible_effect_removes_it():
+    """A CI above zero is not enough under a knock-out: with common random numbers a sliver
+    of the effect can be significant; a CI reaching within the negligible share (10%) of the
+    defaults' effect of the null removes the comparison, for either direction."""
+    from experiments.patterns import attribution
+
+    spec = load_spec()
+    assert spec.negligible_share == 0.1
+    for c in [next(c for c in spec.comparisons if c.direction == d) for d in ("greater", "less")]:
+        sign = 1.0 if c.direction == "greater" else -1.0
+        rows = [("(defaults)", "defaults", 0.10, 0.09, 0.11),
+                ("sliver", "mechanism", 0.01, 0.008, 0.012),  # CI beyond 0, 10% or less left
+                ("half", "mechanism", 0.05, 0.04, 0.06)]
+        table = pd.DataFrame([{"id": c.id, "knockout": k, "kind": kind, "estimate": sign * e,
+                               "ci_low": sign * (lo if sign > 0 else hi),
+                               "ci_high": sign * (hi if sign > 0 else lo), "established": True}
+                              for k, kind, e, lo, hi in rows])
+        judged = attribution.apply_minimum_effect(
+            dataclasses.replace(spec, comparisons=[c]), table).set_index("knockout")
+        assert judged["established"].to_dict() == {"(defaults)": True, "sliver": False,
+                                                   "half": True}
+        assert attribution.classify(judged.reset_index())["class"] == "single-mechanism"
+
+
+def test_the_negligible_share_is_checked(tmp_path):
+    from experiments.patterns.spec import SPEC_PATH
+
+    raw = yaml.safe_load(SPEC_PATH.read_text())
+    raw["attribution"]["negligible_share"] = 1.5
+    path = tmp_path / "patterns.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match="attribution.negligible_share"):
+        load_spec(path)
+
+
 def test_a_difference_of_rounding_size_is_not_an_effect():
     c = Comparison(id="x", title="t", claim="c", source="s", statistic="smd", scenario="a",
                    reference="b", outcome="y", direction="greater")
@@ -251,8 +288,8 @@ def test_a_pair_of_knock_outs_reruns_the_comparisons_scenarios_with_both(tmp_pat
     held = pd.DataFrame([{"id": "2a", "knockout": k, "kind": kind, "what": k, "estimate": e,
                           "ci_low": e / 2, "ci_high": 2 * e, "established": True}
                          for k, kind, e in [("(defaults)", "defaults", 0.1),
-                                            ("meeting_status", "mechanism", 0.01),
-                                            ("ties", "mechanism", 0.03)]])
+                                            ("meeting_status", "mechanism", 0.04),
+                                            ("ties", "mechanism", 0.06)]])
     pairs = attribution.pairs_to_try(spec, held)
     tasks = attribution.pair_scenarios(spec, pairs)
     both = [*knockouts[0].overrides, *knockouts[1].overrides]

@@ -22,9 +22,13 @@ comparisons, which a model with the effect removed satisfies.
 
 A knock-out *removes* a comparison when the effect is no longer established: the 95% CI no
 longer lies on the predicted side (for the equivalence test: TOST no longer passes; for the
-small-or-null ratio: its 95% CI no longer lies inside its range). A knock-out under which the
-statistic cannot be computed (e.g. nobody leaves, so there is no odds ratio of leaving) is shown
-as "not measurable" and not counted.
+small-or-null ratio: its 95% CI no longer lies inside its range), or, for a comparison with a
+null to reach, the CI no longer excludes a negligible effect: a share ``negligible_share`` (10%)
+of the defaults' distance from the null (a minimum-effect test, Murphy & Myors 1999). With
+common random numbers a knock-out that leaves 1% of an effect can still have a CI above zero;
+the effect it leaves is real but is not the effect the comparison is about. A knock-out under
+which the statistic cannot be computed (e.g. nobody leaves, so there is no odds ratio of
+leaving) is shown as "not measurable" and not counted.
 """
 
 from __future__ import annotations
@@ -149,18 +153,36 @@ def _row(c: Comparison, knockout: Knockout, runs: pd.DataFrame,
 def knockout_table(spec: PatternSpec, runs: pd.DataFrame, weekly: pd.DataFrame) -> pd.DataFrame:
     """One row per comparison and knock-out, first the same runs with none (``_row``)."""
     none = Knockout(DEFAULTS, "defaults", "every mechanism on, every input at its default", ())
-    return pd.DataFrame([_row(c, k, runs, weekly) for k in [none, *spec.knockouts]
-                         for c in spec.comparisons])
+    return apply_minimum_effect(spec, pd.DataFrame([_row(c, k, runs, weekly)
+                                                    for k in [none, *spec.knockouts]
+                                                    for c in spec.comparisons]))
 
 
-def effect_left(c: Comparison, rows: pd.DataFrame) -> pd.Series:
-    """Per knock-out row of ``c``: its estimate's distance from the null (0, or an odds ratio
-    of 1) as a share of the defaults' (NaN where the statistic has no null to reach)."""
+def effect_left(c: Comparison, rows: pd.DataFrame, column: str = "estimate") -> pd.Series:
+    """Per knock-out row of ``c``: its ``column`` (the estimate, or a CI bound) as a distance
+    from the null (0, or an odds ratio of 1) and a share of the defaults' estimate's (NaN
+    where the statistic has no null to reach)."""
     null = PAIRED_STATISTICS.get(c.statistic)
     default = rows.loc[rows["kind"] == "defaults", "estimate"]
     if null is None or default.empty or not default.iloc[0] - null:
         return pd.Series(math.nan, index=rows.index)
-    return (rows["estimate"] - null) / (default.iloc[0] - null)
+    return (rows[column] - null) / (default.iloc[0] - null)
+
+
+def apply_minimum_effect(spec: PatternSpec, table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with a knock-out's effect no longer established where its 95% CI reaches
+    within ``spec.negligible_share`` of the defaults' effect of the null (see the module
+    docstring); the defaults' rows and statistics without a null are left as they are."""
+    table = table.copy()
+    for c in spec.comparisons:
+        rows = table[table["id"] == c.id]
+        toward_null = "ci_low" if c.statistic == "odds_ratio" or c.direction == "greater" \
+            else "ci_high"
+        negligible = effect_left(c, rows, toward_null) <= spec.negligible_share
+        hit = negligible[negligible & (rows["kind"] != "defaults")
+                         & rows["established"].notna()].index
+        table.loc[hit, "established"] = False
+    return table
 
 
 def pairs_to_try(spec: PatternSpec, table: pd.DataFrame) -> dict[str, list[Knockout]]:
@@ -202,7 +224,8 @@ def with_pairs(spec: PatternSpec, table: pd.DataFrame, size: Size, workdir: Path
     by_id = {c.id: c for c in spec.comparisons}
     rows = [_row(by_id[cid], k, runs, weekly) for cid, knockouts in pairs.items()
             for k in knockouts]
-    return pd.concat([table, pd.DataFrame(rows)], ignore_index=True)
+    return apply_minimum_effect(spec, pd.concat([table, pd.DataFrame(rows)],
+                                                ignore_index=True))
 
 
 def classify(rows: pd.DataFrame) -> dict[str, object]:

@@ -307,14 +307,16 @@ INTRO = ("Each comparison of the domain brief (section 4) is run as two contrast
          "(and, where none of those removes it, with pairs of the four that left least of it); "
          "'effect left' is the estimate's distance from its null (0, or an odds ratio of 1) as "
          "a share of the defaults'; a knock-out removes the comparison when its effect is no "
-         "longer established (the 95% CI no longer on the predicted side, or the test no longer "
-         "passed), however much is left.")
+         "longer established: the 95% CI no longer on the predicted side, or the test no longer "
+         "passed, or the CI reaching within {negligible:.0%} of the defaults' effect of the null "
+         "(a minimum-effect test: a sliver left is not the effect the comparison is about).")
 
 
 def intro(spec: PatternSpec, shares: pd.DataFrame | None) -> str:
     samples = int(shares["samples"].max()) if shares is not None and len(shares) else 0
     return INTRO.format(samples=samples or "the", n_ranges=len(spec.robustness.ranges),
-                        n_forms=len(spec.robustness.forms))
+                        n_forms=len(spec.robustness.forms),
+                        negligible=spec.negligible_share)
 
 
 COLUMNS = ["id", "comparison", "scenarios", "estimate", "95% CI", "TOST p", "Hedges g", "result",

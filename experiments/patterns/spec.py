@@ -69,6 +69,8 @@ class PatternSpec:
     robustness: RobustnessSpec
     sizes: dict[str, Size] = field(default_factory=dict)
     knockouts: list[Knockout] = field(default_factory=list)
+    #: A knock-out whose CI reaches within this share of the defaults' effect removes it.
+    negligible_share: float = 0.1
 
 
 def load_spec(path: Path = SPEC_PATH) -> PatternSpec:
@@ -89,7 +91,8 @@ def load_spec(path: Path = SPEC_PATH) -> PatternSpec:
         comparisons.append(comparison)
     return PatternSpec(scenarios, comparisons, load_robustness(raw.get("robustness") or {}),
                        {name: Size(**size) for name, size in raw.get("sizes", {}).items()},
-                       _knockouts(raw.get("attribution", {})))
+                       _knockouts(raw.get("attribution", {})),
+                       _negligible_share(raw.get("attribution", {})))
 
 
 def _knockouts(raw: dict[str, Any]) -> list[Knockout]:
@@ -103,6 +106,13 @@ def _knockouts(raw: dict[str, Any]) -> list[Knockout]:
             knockouts.append(Knockout(name, kind, str(entry.get("what", "")),
                                       tuple(entry["overrides"])))
     return knockouts
+
+
+def _negligible_share(raw: dict[str, Any]) -> float:
+    share = raw.get("negligible_share", PatternSpec.negligible_share)
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share < 1:
+        raise ConfigError("attribution.negligible_share", share, "a share from 0 up to 1")
+    return float(share)
 
 
 def check(comparison: Comparison, i: int, scenarios: dict[str, list[str]]) -> None:
