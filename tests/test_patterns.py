@@ -207,6 +207,24 @@ def test_classes_follow_what_single_and_paired_knock_outs_remove():
     assert classify(not_produced)["class"] == "not produced"
 
 
+def test_knock_outs_of_one_rule_count_as_one_mechanism():
+    """Ties and the meeting term of ties are one rule: both removing a comparison make it
+    single-mechanism, not emergent; knock-outs of two rules make it emergent."""
+    from experiments.patterns.attribution import classify
+
+    spec = load_spec()
+    family = {k.name: k.family for k in spec.knockouts}
+    assert family["meeting_ties"] == family["ties"] == "ties"
+    assert family["renegotiation"] == family["supervision"]
+    assert family["anchoring"] == "anchoring"  # default: its own name
+    rows = _knockout_rows({("ties", "mechanism"): False, ("meeting_ties", "mechanism"): False,
+                           ("anchoring", "mechanism"): True})
+    rows["family"] = rows["knockout"].map(family)
+    assert classify(rows)["class"] == "single-mechanism"
+    rows.loc[rows["knockout"] == "anchoring", "established"] = False
+    assert classify(rows)["class"] == "emergent"
+
+
 def test_pairs_are_tried_for_a_guaranteed_comparison_from_the_knock_outs_nearest_removal():
     from experiments.patterns import attribution
     from experiments.patterns.spec import Knockout

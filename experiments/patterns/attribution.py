@@ -8,8 +8,10 @@ evaluated under each knock-out and classified:
 * **guaranteed**: it holds under every knock-out, so no mechanism produces it: it is true by
   construction and is reported as a consistency check, never as validation;
 * **parameter-set**: neutralising one input removes it (one input sets its sign);
-* **single-mechanism**: exactly one mechanism knock-out removes it;
-* **emergent**: two or more mechanism knock-outs each remove it (it needs several interacting
+* **single-mechanism**: the mechanism knock-outs that remove it all belong to one rule (its
+  ``family`` in ``patterns.yaml``: a step and the terms inside it, e.g. ties and the meeting
+  term of ties);
+* **emergent**: knock-outs of two or more rules each remove it (it needs several interacting
   mechanisms) and no single input neutralised removes it;
 * **redundant**: no single knock-out removes it, but two mechanisms knocked out together do:
   either mechanism alone produces it, so it is not true by construction.
@@ -145,7 +147,8 @@ def _row(c: Comparison, knockout: Knockout, runs: pd.DataFrame,
     k_runs, k_weekly = split(runs, knockout.name), split(weekly, knockout.name)
     result = evaluate.estimate(c, k_runs, k_weekly)
     measurable = not any(math.isnan(result[v]) for v in ("estimate", "ci_low", "ci_high"))
-    return {"id": c.id, "knockout": knockout.name, "kind": knockout.kind, "what": knockout.what,
+    return {"id": c.id, "knockout": knockout.name, "kind": knockout.kind,
+            "family": knockout.family, "what": knockout.what,
             **{v: result[v] for v in ("estimate", "ci_low", "ci_high")},
             "established": evaluate.established(c, result) if measurable else math.nan}
 
@@ -236,6 +239,8 @@ def classify(rows: pd.DataFrame) -> dict[str, object]:
     by_parameter = removed.loc[removed["kind"] == "parameter", "knockout"].tolist()
     by_mechanism = removed.loc[removed["kind"] == "mechanism", "knockout"].tolist()
     by_pair = removed.loc[removed["kind"] == PAIR, "knockout"].tolist()
+    family = removed["family"] if "family" in removed else removed["knockout"]
+    rules = set(family[removed["kind"] == "mechanism"])
     kind_of = dict(zip(rows["knockout"], rows["kind"], strict=True))
     pair_of_mechanisms = [p for p in by_pair
                           if all(kind_of.get(k) == "mechanism" for k in p.split(" + "))]
@@ -243,9 +248,9 @@ def classify(rows: pd.DataFrame) -> dict[str, object]:
         cls = "not produced"
     elif by_parameter:
         cls = "parameter-set"
-    elif len(by_mechanism) == 1:
+    elif len(rules) == 1:
         cls = "single-mechanism"
-    elif by_mechanism:
+    elif rules:
         cls = "emergent"
     elif pair_of_mechanisms:
         cls = "redundant"

@@ -225,10 +225,11 @@ def _headline(spec: PatternSpec, results: pd.DataFrame) -> str:
 
 
 CLASS_MEANING = {
-    "emergent": "two or more mechanisms are each needed and no single input sets its sign",
+    "emergent": "two or more rules are each needed and no single input sets its sign",
     "redundant": "no single knock-out removes it but two mechanisms knocked out together do; "
                  "'effect left' shows how much each leaves alone",
-    "single-mechanism": "one mechanism produces it; knocking out any other leaves it",
+    "single-mechanism": "one rule (a step, or terms inside it) produces it; knocking out any "
+                        "other leaves it",
     "parameter-set": "one input, set neutral (alone or with one mechanism knocked out), "
                      "removes it: that input sets its sign",
     "guaranteed": "it holds under every knock-out (and every pair tried, where pairs apply): "
@@ -247,9 +248,11 @@ def _knockout_section(rows: pd.DataFrame, classes: pd.DataFrame | None, c: Compa
              f"{cls['removed_by_parameters'] or 'none'}"
              + (f"; by pairs (tried {cls['pairs']}): {cls['removed_by_pairs'] or 'none'}"
                 if cls["pairs"] else "") + ".", "",
-             "| knock-out | kind | what | estimate | 95% CI | effect left | effect |",
-             "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['knockout']} | {r['kind']} | {r['what']} | {_fmt(r['estimate'])} | "
+             "| knock-out | kind | rule | what | estimate | 95% CI | effect left | effect |",
+             "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['knockout']} | {r['kind']} | "
+              f"{r.get('family', '') if r['kind'] == 'mechanism' else ''} | {r['what']} | "
+              f"{_fmt(r['estimate'])} | "
               f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] | {left} | "
               f"{_state(r['established'])} |"
               for r, left in zip(rows.to_dict("records"),

@@ -60,6 +60,11 @@ class Knockout:
     kind: str  # mechanism or parameter
     what: str
     overrides: tuple[str, ...]
+    family: str = ""  # the rule it switches off (a step and its terms); "" = its own name
+
+    def __post_init__(self) -> None:
+        if not self.family:
+            object.__setattr__(self, "family", self.name)
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,7 @@ def _knockouts(raw: dict[str, Any]) -> list[Knockout]:
                 raise ConfigError(f"attribution.{section}.{name}.overrides",
                                   entry.get("overrides"), "a non-empty list of overrides")
             knockouts.append(Knockout(name, kind, str(entry.get("what", "")),
-                                      tuple(entry["overrides"])))
+                                      tuple(entry["overrides"]), str(entry.get("family", ""))))
     return knockouts
 
 
